@@ -1,0 +1,202 @@
+// Package directory defines the people a campaign talks to and the sources
+// that produce them, independent of where the data comes from.
+package directory
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// Authentication method names as Microsoft Graph reports them in
+// userRegistrationDetails.methodsRegistered. Values nudge does not know are
+// kept in Person.MethodsRegistered as they are.
+const (
+	MethodPasskeyDeviceBound              = "passKeyDeviceBound"
+	MethodPasskeyDeviceBoundAuthenticator = "passKeyDeviceBoundAuthenticator"
+	MethodPasskeyDeviceBoundWindowsHello  = "passKeyDeviceBoundWindowsHello"
+	MethodPasskeySynced                   = "passKeySynced"
+	MethodFIDO2SecurityKey                = "fido2SecurityKey"
+	MethodWindowsHelloForBusiness         = "windowsHelloForBusiness"
+	MethodAuthenticatorPush               = "microsoftAuthenticatorPush"
+	MethodAuthenticatorPasswordless       = "microsoftAuthenticatorPasswordless"
+	MethodSoftwareOTP                     = "softwareOneTimePasscode"
+	MethodHardwareOTP                     = "hardwareOneTimePasscode"
+	MethodMobilePhone                     = "mobilePhone"
+	MethodEmail                           = "email"
+	MethodTemporaryAccessPass             = "temporaryAccessPass"
+	MethodCertificate                     = "x509CertificateMultiFactor"
+)
+
+// passkeyMethods are the methods that count as "has a passkey": every FIDO2
+// credential, whether synced, device-bound in an authenticator app or on a
+// security key.
+var passkeyMethods = []string{
+	MethodPasskeyDeviceBound,
+	MethodPasskeyDeviceBoundAuthenticator,
+	MethodPasskeyDeviceBoundWindowsHello,
+	MethodPasskeySynced,
+	MethodFIDO2SecurityKey,
+}
+
+// phishingResistantMethods are the methods allowed by Entra's built-in
+// "Phishing-resistant MFA" authentication strength.
+var phishingResistantMethods = append(slices.Clone(passkeyMethods),
+	MethodWindowsHelloForBusiness,
+	MethodCertificate,
+)
+
+// Person is one directory user with the facts audiences and templates need.
+// Every string comes from the directory and is untrusted: renderers escape it
+// for each output format.
+type Person struct {
+	ID                string
+	UserPrincipalName string
+	Mail              string
+	DisplayName       string
+	GivenName         string
+	Surname           string
+	PreferredLanguage string
+	UsageLocation     string
+	TimeZone          string // IANA zone when known, else empty
+	Department        string
+	JobTitle          string
+	OfficeLocation    string
+	Manager           string // manager's UPN when known
+	AccountEnabled    bool
+	UserType          string // "Member" or "Guest"
+
+	// From the authentication methods registration report. HasRegistration
+	// is false when the report has no row for the person.
+	HasRegistration       bool
+	IsAdmin               bool
+	IsMFACapable          bool
+	IsMFARegistered       bool
+	IsPasswordlessCapable bool
+	IsSSPRRegistered      bool
+	MethodsRegistered     []string
+	RegistrationUpdated   time.Time
+
+	// Groups holds the ids and display names of the groups named by the
+	// campaign that the person is a (transitive) member of.
+	Groups []string
+}
+
+// HasMethod reports whether the person registered the named method.
+func (p *Person) HasMethod(name string) bool {
+	return slices.Contains(p.MethodsRegistered, name)
+}
+
+// HasPasskey reports whether the person has any passkey (FIDO2) credential.
+func (p *Person) HasPasskey() bool {
+	for _, m := range passkeyMethods {
+		if p.HasMethod(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// HasPhishingResistant reports whether the person has a method that satisfies
+// the built-in phishing-resistant MFA authentication strength.
+func (p *Person) HasPhishingResistant() bool {
+	for _, m := range phishingResistantMethods {
+		if p.HasMethod(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsGuest reports whether the person is a B2B guest.
+func (p *Person) IsGuest() bool { return p.UserType == "Guest" }
+
+// Problem is something wrong with one person's data that a source reports
+// instead of failing: a user with no registration row, a registration row
+// with no user.
+type Problem struct {
+	Who    string // UPN or id
+	Source string // file or endpoint
+	What   string
+}
+
+func (p Problem) String() string {
+	if p.Source == "" {
+		return p.Who + ": " + p.What
+	}
+	return p.Source + ": " + p.Who + ": " + p.What
+}
+
+// Directory is the result of reading a source: everyone, plus the problems
+// found on the way and the tenant's authentication methods policy facts.
+type Directory struct {
+	People   []Person
+	Problems []Problem
+	Policy   *Policy
+	ReadAt   time.Time // when the data was read from the tenant
+}
+
+// Source reads the directory.
+type Source interface {
+	Load(ctx context.Context) (*Directory, error)
+}
+
+// Policy holds the facts from the tenant's authentication methods policy
+// that decide whether Entra's own registration campaign can prompt people.
+type Policy struct {
+	Passkey  PasskeyMethod
+	Campaign RegistrationCampaign
+}
+
+// PasskeyMethod is the Passkey (FIDO2) authentication method configuration.
+type PasskeyMethod struct {
+	State                            string // "enabled" or "disabled"
+	IsSelfServiceRegistrationAllowed bool
+	IsAttestationEnforced            bool
+	DefaultPasskeyProfile            string
+	Profiles                         []PasskeyProfile
+	IncludeTargets                   []Target
+	ExcludeTargets                   []Target
+	// LegacyKeyRestrictions is set for tenants not yet migrated to passkey
+	// profiles, whose restrictions live on the method itself.
+	LegacyKeyRestrictions *KeyRestrictions
+}
+
+// PasskeyProfile is one passkey profile of the FIDO2 method.
+type PasskeyProfile struct {
+	ID                     string
+	Name                   string
+	PasskeyTypes           []string // e.g. "deviceBound", "synced"
+	AttestationEnforcement string
+	KeyRestrictions        *KeyRestrictions
+}
+
+// KeyRestrictions is an AAGUID allow or block list.
+type KeyRestrictions struct {
+	IsEnforced      bool
+	EnforcementType string // "allow" or "block"
+	AAGUIDs         []string
+}
+
+// Target is an include or exclude target of a policy.
+type Target struct {
+	ID                     string // group id or "all_users"
+	TargetType             string // "group" or "user"
+	AllowedPasskeyProfiles []string
+}
+
+// RegistrationCampaign is the authenticationMethodsRegistrationCampaign.
+type RegistrationCampaign struct {
+	State                                  string // "default", "enabled", "disabled"
+	SnoozeDurationInDays                   int
+	EnforceRegistrationAfterAllowedSnoozes bool
+	IncludeTargets                         []CampaignTarget
+	ExcludeTargets                         []Target
+}
+
+// CampaignTarget is an include target of the registration campaign.
+type CampaignTarget struct {
+	ID                           string
+	TargetType                   string
+	TargetedAuthenticationMethod string
+}
