@@ -1,0 +1,481 @@
+// Package campaign reads and validates content/campaign.yaml: the
+// organisation, sender, links, audiences and waves of one campaign.
+package campaign
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// DefaultRegisterLink is Microsoft's short link to the Security info page,
+// where people add a passkey.
+const DefaultRegisterLink = "https://aka.ms/mysecurityinfo"
+
+// Campaign is one passkey adoption campaign.
+type Campaign struct {
+	ID           string       `yaml:"campaign"`
+	Name         string       `yaml:"name"`
+	Organisation Organisation `yaml:"organisation"`
+	Branding     Branding     `yaml:"branding"`
+	Sender       Sender       `yaml:"sender"`
+	Links        Links        `yaml:"links"`
+	Helpdesk     Helpdesk     `yaml:"helpdesk"`
+	Defaults     Defaults     `yaml:"defaults"`
+	// Source names the directory: "snapshot:DIR" (relative to the campaign
+	// file) or "csv:FILE"; "graph" once the live source exists.
+	Source string `yaml:"source"`
+	// Templates is the template folder, relative to the campaign file.
+	Templates string     `yaml:"templates"`
+	Exclude   Exclude    `yaml:"exclude"`
+	Audiences []Audience `yaml:"audiences"`
+	Waves     []Wave     `yaml:"waves"`
+
+	// File is the name the campaign was read from, for messages.
+	File string `yaml:"-"`
+	at   positions
+}
+
+// Organisation says who runs the campaign.
+type Organisation struct {
+	Name    string `yaml:"name"`
+	Team    string `yaml:"team"`
+	Website string `yaml:"website"`
+}
+
+// Branding is the look of emails.
+type Branding struct {
+	Colour  string `yaml:"colour"`
+	Logo    string `yaml:"logo"`
+	LogoAlt string `yaml:"logo_alt"`
+}
+
+// Sender is the mailbox messages come from.
+type Sender struct {
+	Name    string `yaml:"name"`
+	Address string `yaml:"address"`
+	ReplyTo string `yaml:"reply_to"`
+}
+
+// Links are the URLs templates may point to.
+type Links struct {
+	// Register is the page where people add a passkey.
+	Register string `yaml:"register"`
+	// Guides is the base URL of the organisation's own guide pages.
+	Guides string `yaml:"guides"`
+	// Verify is an intranet page announcing the campaign, so that people
+	// can check a message is genuine without trusting the message.
+	Verify string `yaml:"verify"`
+}
+
+// Helpdesk is who people contact for help.
+type Helpdesk struct {
+	Name  string `yaml:"name"`
+	Email string `yaml:"email"`
+	Phone string `yaml:"phone"`
+	URL   string `yaml:"url"`
+}
+
+// Defaults apply when a person's own data says nothing.
+type Defaults struct {
+	Locale   string   `yaml:"locale"`
+	Locales  []string `yaml:"locales"`
+	TimeZone string   `yaml:"time_zone"`
+	// Deadline, if set, is the date by which people should have a passkey.
+	Deadline Date `yaml:"deadline"`
+}
+
+// Exclude lists who no audience may contain. Disabled accounts and guests
+// are excluded unless the campaign says otherwise.
+type Exclude struct {
+	Disabled *bool    `yaml:"disabled"`
+	Guests   *bool    `yaml:"guests"`
+	UPNs     []string `yaml:"upns"`
+	// File is a CSV or text file of UPNs (first column), relative to the
+	// campaign file.
+	File string `yaml:"file"`
+}
+
+// Audience is a named rule over people, in CEL.
+type Audience struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	Where       string `yaml:"where"`
+	// Line is where the rule is written.
+	Line int `yaml:"-"`
+}
+
+// Wave is one message sent to some audiences.
+type Wave struct {
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+	// Audiences in order of precedence: a person in several gets the wave
+	// as a member of the first.
+	Audiences []string `yaml:"audiences"`
+	// Template is the email template's name, e.g. "announce" for
+	// templates/emails/<locale>/announce.md.
+	Template string `yaml:"template"`
+	// SendAt is when the wave is due, "2026-12-01T09:00" in the default
+	// zone, or with a zone: "2026-12-01T09:00 Europe/Paris".
+	SendAt string `yaml:"send_at"`
+
+	Line         int       `yaml:"-"`
+	TemplateLine int       `yaml:"-"`
+	SendTime     time.Time `yaml:"-"`
+}
+
+// Date is a calendar date written as 2006-01-02.
+type Date struct{ time.Time }
+
+// UnmarshalYAML reads a date.
+func (d *Date) UnmarshalYAML(b []byte) error {
+	s := strings.Trim(strings.TrimSpace(string(b)), `"'`)
+	if s == "" || s == "null" || s == "~" {
+		return nil
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return fmt.Errorf("date %q: want YYYY-MM-DD", s)
+	}
+	d.Time = t
+	return nil
+}
+
+// Problem is one thing wrong in the campaign file.
+type Problem struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (p Problem) String() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+	}
+	return fmt.Sprintf("%s: %s", p.File, p.Msg)
+}
+
+// Error lists every problem found in a campaign file.
+type Error struct{ Problems []Problem }
+
+func (e *Error) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+type problem struct {
+	line int
+	msg  string
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// Parse reads a campaign file. file names it in messages. The error, if any,
+// is an *Error listing every problem found, each with its line.
+func Parse(file string, data []byte) (*Campaign, error) {
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, &Error{[]Problem{yamlProblem(file, err)}}
+	}
+	c := &Campaign{File: file, at: positions{}}
+	var probs []problem
+	if len(f.Docs) > 0 && f.Docs[0].Body != nil {
+		walk(f.Docs[0].Body, reflect.TypeOf(*c), "", c.at, &probs)
+	}
+	if len(probs) == 0 {
+		if err := yaml.UnmarshalWithOptions(data, c, yaml.Strict()); err != nil {
+			return nil, &Error{[]Problem{yamlProblem(file, err)}}
+		}
+	}
+	if len(probs) == 0 {
+		c.applyDefaults()
+		probs = c.validate()
+	}
+	if len(probs) > 0 {
+		sort.SliceStable(probs, func(i, j int) bool { return probs[i].line < probs[j].line })
+		e := &Error{}
+		for _, p := range probs {
+			e.Problems = append(e.Problems, Problem{File: file, Line: p.line, Msg: p.msg})
+		}
+		return nil, e
+	}
+	return c, nil
+}
+
+func yamlProblem(file string, err error) Problem {
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		line := 0
+		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+			line = tk.Position.Line
+		}
+		return Problem{File: file, Line: line, Msg: ye.GetMessage()}
+	}
+	return Problem{File: file, Msg: err.Error()}
+}
+
+// Line returns the line of the value at path (such as "waves[1].template"),
+// or 0 when it is not in the file.
+func (c *Campaign) Line(path string) int {
+	if p, ok := c.at[path]; ok {
+		return p.line
+	}
+	if p, ok := c.at[path+"#key"]; ok {
+		return p.line
+	}
+	return 0
+}
+
+// Wave returns the wave with the given id.
+func (c *Campaign) Wave(id string) (*Wave, bool) {
+	for i := range c.Waves {
+		if c.Waves[i].ID == id {
+			return &c.Waves[i], true
+		}
+	}
+	return nil, false
+}
+
+// WaveIDs lists the waves' ids in file order.
+func (c *Campaign) WaveIDs() []string {
+	ids := make([]string, len(c.Waves))
+	for i, w := range c.Waves {
+		ids[i] = w.ID
+	}
+	return ids
+}
+
+// ExcludeDisabled reports whether disabled accounts are excluded.
+func (c *Campaign) ExcludeDisabled() bool { return c.Exclude.Disabled == nil || *c.Exclude.Disabled }
+
+// ExcludeGuests reports whether guests are excluded.
+func (c *Campaign) ExcludeGuests() bool { return c.Exclude.Guests == nil || *c.Exclude.Guests }
+
+func (c *Campaign) applyDefaults() {
+	if c.Links.Register == "" {
+		c.Links.Register = DefaultRegisterLink
+	}
+	if c.Defaults.Locale == "" {
+		c.Defaults.Locale = "en"
+	}
+	if len(c.Defaults.Locales) == 0 {
+		c.Defaults.Locales = []string{c.Defaults.Locale}
+	}
+	if c.Defaults.TimeZone == "" {
+		c.Defaults.TimeZone = "UTC"
+	}
+	if c.Branding.Colour == "" {
+		c.Branding.Colour = "#0F6CBD"
+	}
+	if c.Templates == "" {
+		c.Templates = "../templates"
+	}
+	if c.Sender.Name == "" {
+		c.Sender.Name = c.Organisation.Team
+	}
+	for i := range c.Audiences {
+		c.Audiences[i].Line = c.Line(fmt.Sprintf("audiences[%d].where", i))
+		if c.Audiences[i].Line == 0 {
+			c.Audiences[i].Line = c.Line(fmt.Sprintf("audiences[%d]", i))
+		}
+	}
+	for i := range c.Waves {
+		c.Waves[i].Line = c.Line(fmt.Sprintf("waves[%d]", i))
+		c.Waves[i].TemplateLine = c.Line(fmt.Sprintf("waves[%d].template", i))
+		if c.Waves[i].Name == "" {
+			c.Waves[i].Name = c.Waves[i].ID
+		}
+	}
+}
+
+var colourPattern = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
+
+func (c *Campaign) validate() []problem {
+	var ps []problem
+	add := func(path, format string, args ...any) {
+		ps = append(ps, problem{line: c.Line(path), msg: fmt.Sprintf(format, args...)})
+	}
+	if c.ID == "" {
+		add("", "campaign: missing: give the campaign an id, e.g. campaign: passkeys-2026 (it names the output folder)")
+	} else if !idPattern.MatchString(c.ID) {
+		add("campaign", "campaign: %q is not a valid id: use lower-case letters, digits and dashes", c.ID)
+	}
+	if c.Organisation.Name == "" {
+		add("organisation", "organisation.name: missing: emails say who sends them")
+	}
+	if c.Sender.Address == "" {
+		add("sender", "sender.address: missing: the mailbox messages come from")
+	} else if err := checkAddress(c.Sender.Address); err != nil {
+		add("sender.address", "sender.address: %v", err)
+	}
+	if c.Sender.ReplyTo != "" {
+		if err := checkAddress(c.Sender.ReplyTo); err != nil {
+			add("sender.reply_to", "sender.reply_to: %v", err)
+		}
+	}
+	if c.Helpdesk.Email != "" {
+		if err := checkAddress(c.Helpdesk.Email); err != nil {
+			add("helpdesk.email", "helpdesk.email: %v", err)
+		}
+	}
+	for _, l := range []struct {
+		path, v string
+		need    bool
+	}{
+		{"links.register", c.Links.Register, true},
+		{"links.guides", c.Links.Guides, false},
+		{"links.verify", c.Links.Verify, false},
+		{"helpdesk.url", c.Helpdesk.URL, false},
+		{"organisation.website", c.Organisation.Website, false},
+		{"branding.logo", c.Branding.Logo, false},
+	} {
+		if l.v == "" {
+			continue
+		}
+		if err := CheckHTTPS(l.v); err != nil {
+			add(l.path, "%s: %v", l.path, err)
+		}
+	}
+	if c.Links.Guides != "" && !strings.HasSuffix(c.Links.Guides, "/") {
+		add("links.guides", "links.guides: %q must end with / (guide pages are joined to it)", c.Links.Guides)
+	}
+	if !colourPattern.MatchString(c.Branding.Colour) {
+		add("branding.colour", "branding.colour: %q is not a colour like #0F6CBD", c.Branding.Colour)
+	}
+	if c.Branding.Logo != "" && c.Branding.LogoAlt == "" {
+		add("branding.logo", "branding.logo_alt: missing: every image needs alt text")
+	}
+	if _, err := time.LoadLocation(c.Defaults.TimeZone); err != nil {
+		add("defaults.time_zone", "defaults.time_zone: unknown zone %q: use an IANA name such as Europe/Paris", c.Defaults.TimeZone)
+	}
+	localeOK := false
+	for i, l := range c.Defaults.Locales {
+		if !localePattern.MatchString(l) {
+			add(fmt.Sprintf("defaults.locales[%d]", i), "defaults.locales: %q is not a language code such as en or fr", l)
+		}
+		if l == c.Defaults.Locale {
+			localeOK = true
+		}
+	}
+	if !localeOK {
+		add("defaults.locale", "defaults.locale: %q is not in defaults.locales %v", c.Defaults.Locale, c.Defaults.Locales)
+	}
+
+	audiences := map[string]bool{}
+	if len(c.Audiences) == 0 {
+		add("", "audiences: none: define at least one audience")
+	}
+	for i, a := range c.Audiences {
+		p := fmt.Sprintf("audiences[%d]", i)
+		switch {
+		case a.Name == "":
+			add(p, "audiences[%d]: missing name", i)
+		case !idPattern.MatchString(a.Name):
+			add(p+".name", "audience %q: name must be lower-case letters, digits and dashes", a.Name)
+		case audiences[a.Name]:
+			add(p+".name", "audience %q: defined twice", a.Name)
+		}
+		audiences[a.Name] = true
+		if strings.TrimSpace(a.Where) == "" {
+			add(p, "audience %q: missing where: rule", a.Name)
+		}
+	}
+	waves := map[string]bool{}
+	for i, w := range c.Waves {
+		p := fmt.Sprintf("waves[%d]", i)
+		switch {
+		case w.ID == "":
+			add(p, "waves[%d]: missing id", i)
+		case !idPattern.MatchString(w.ID):
+			add(p+".id", "wave %q: id must be lower-case letters, digits and dashes", w.ID)
+		case waves[w.ID]:
+			add(p+".id", "wave %q: defined twice", w.ID)
+		}
+		waves[w.ID] = true
+		if len(w.Audiences) == 0 {
+			add(p, "wave %q: no audiences", w.ID)
+		}
+		for j, a := range w.Audiences {
+			if !audiences[a] {
+				add(fmt.Sprintf("%s.audiences[%d]", p, j), "wave %q: audience %q is not defined (audiences: %s)", w.ID, a, strings.Join(c.audienceNames(), ", "))
+			}
+		}
+		if w.Template == "" {
+			add(p, "wave %q: missing template", w.ID)
+		} else if strings.ContainsAny(w.Template, `/\.`) {
+			add(p+".template", "wave %q: template %q: give the name only, e.g. announce for templates/emails/<locale>/announce.md", w.ID, w.Template)
+		}
+		if w.SendAt != "" {
+			t, err := ParseTime(w.SendAt, c.Defaults.TimeZone)
+			if err != nil {
+				add(p+".send_at", "wave %q: send_at: %v", w.ID, err)
+			}
+			c.Waves[i].SendTime = t
+		}
+	}
+	return ps
+}
+
+var localePattern = regexp.MustCompile(`^[a-z]{2,3}$`)
+
+func (c *Campaign) audienceNames() []string {
+	names := make([]string, len(c.Audiences))
+	for i, a := range c.Audiences {
+		names[i] = a.Name
+	}
+	return names
+}
+
+func checkAddress(s string) error {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || strings.ContainsAny(s, "\r\n<>") {
+		return fmt.Errorf("%q is not a plain email address such as it-security@contoso.example", s)
+	}
+	return nil
+}
+
+// CheckHTTPS returns an error unless s is an absolute https URL.
+func CheckHTTPS(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL", s)
+	}
+	if u.Scheme != "https" {
+		return fmt.Errorf("%q: use https", s)
+	}
+	return nil
+}
+
+// ParseTime reads "2006-01-02T15:04" with an optional IANA zone after a
+// space, or an RFC 3339 time. zone is used when none is given.
+func ParseTime(s, zone string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	local, name, hasZone := strings.Cut(strings.TrimSpace(s), " ")
+	if !hasZone {
+		name = zone
+	}
+	loc, err := time.LoadLocation(strings.TrimSpace(name))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("unknown zone %q: use an IANA name such as Europe/Paris", name)
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04"} {
+		if t, err := time.ParseInLocation(layout, local, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time like 2026-12-01T09:00 Europe/Paris", s)
+}

@@ -1,0 +1,66 @@
+// Package outbox "sends" messages by writing them as .eml files: the dry
+// run, and what a change manager opens in a mail client to see exactly what
+// would go out.
+package outbox
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/nudge-passkeys/nudge/internal/atomicfile"
+	"github.com/nudge-passkeys/nudge/internal/deliver"
+)
+
+// Outbox writes each message to Dir/<recipient>.eml.
+type Outbox struct {
+	Dir string
+}
+
+var _ deliver.Sender = (*Outbox)(nil)
+
+// Send writes m atomically and returns the file's path.
+func (o *Outbox) Send(ctx context.Context, m *deliver.Message) error {
+	_, err := o.Write(m)
+	return err
+}
+
+// Write writes m and returns the path of its file.
+func (o *Outbox) Write(m *deliver.Message) (string, error) {
+	p := filepath.Join(o.Dir, FileName(m.To.Email))
+	err := atomicfile.Write(p, 0o644, func(w io.Writer) error {
+		_, err := m.WriteTo(w)
+		return err
+	})
+	return p, err
+}
+
+// FileName turns an address into a portable file name: letters, digits and
+// ._@- are kept, anything else (path separators, characters Windows
+// forbids) becomes _, and a name Windows reserves gets a prefix.
+func FileName(addr string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(addr) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '.', r == '_', r == '@', r == '-', r == '+':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	name := strings.Trim(b.String(), ".")
+	if name == "" {
+		name = "_"
+	}
+	base, _, _ := strings.Cut(name, ".")
+	switch base {
+	case "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "lpt1", "lpt2", "lpt3":
+		name = "_" + name
+	}
+	return name + ".eml"
+}
+
+// MkdirAll creates the outbox folder.
+func (o *Outbox) MkdirAll() error { return os.MkdirAll(o.Dir, 0o755) }
