@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/nudge-passkeys/nudge/content"
+	"github.com/nudge-passkeys/nudge/internal/audience"
+	"github.com/nudge-passkeys/nudge/internal/campaign"
+	"github.com/nudge-passkeys/nudge/internal/directory"
+	"github.com/nudge-passkeys/nudge/internal/render"
+	"github.com/nudge-passkeys/nudge/internal/snapshot"
+	"github.com/nudge-passkeys/nudge/templates"
+)
+
+const defaultCampaign = "content/campaign.yaml"
+
+// project is a loaded campaign with everything it refers to.
+type project struct {
+	c         *campaign.Campaign
+	dir       string // the campaign file's folder, "" when built in
+	builtin   bool   // the embedded demo campaign
+	tmplFS    fs.FS
+	tmplName  string // how to name the template folder in messages
+	audiences *audience.Set
+	engine    *render.Engine
+}
+
+// loadCampaign reads and validates the campaign file, falling back to the
+// built-in demo when the default file is not there.
+func (e *env) loadCampaign() (*project, error) {
+	p := &project{}
+	var data []byte
+	var err error
+	name := e.campaign
+	data, err = os.ReadFile(e.campaign)
+	switch {
+	case err == nil:
+		p.dir = filepath.Dir(e.campaign)
+	case errors.Is(err, fs.ErrNotExist) && e.campaign == defaultCampaign:
+		data, err = fs.ReadFile(content.FS, "campaign.yaml")
+		if err != nil {
+			return nil, err
+		}
+		p.builtin = true
+		name = "(built-in) content/campaign.yaml"
+		fmt.Fprintf(e.stderr, "nudge: %s not found here: using the built-in demo campaign\n", defaultCampaign)
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, withHint(fmt.Errorf("campaign file %s not found", e.campaign), "pass --campaign PATH, or run nudge from the folder that holds content/campaign.yaml")
+	default:
+		return nil, err
+	}
+	c, err := campaign.Parse(filepath.ToSlash(name), data)
+	if err != nil {
+		return nil, withHint(err, "fix the lines above in %s; `nudge check` lists every problem", name)
+	}
+	p.c = c
+	if p.builtin {
+		p.tmplFS, p.tmplName = templates.FS, "(built-in) templates"
+	} else {
+		dir := filepath.Join(p.dir, filepath.FromSlash(c.Templates))
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil, withHint(fmt.Errorf("%s: templates: folder %s not found", name, dir), "set templates: in the campaign file to the folder that holds emails/, layouts/ and partials/")
+		}
+		p.tmplFS, p.tmplName = os.DirFS(dir), filepath.ToSlash(dir)
+	}
+	rules := make([]audience.Rule, len(c.Audiences))
+	for i, a := range c.Audiences {
+		rules[i] = audience.Rule{Name: a.Name, Description: a.Description, Where: a.Where, File: c.File, Line: a.Line}
+	}
+	p.audiences, err = audience.Compile(rules)
+	if err != nil {
+		return nil, withHint(err, "audience rules are CEL; `nudge audiences --fields` lists what a rule can use")
+	}
+	p.engine = render.New(p.tmplFS, p.tmplName, c)
+	return p, nil
+}
+
+// source returns the directory source named by --source or the campaign.
+func (e *env) source(p *project, flag string) (directory.Source, string, error) {
+	spec := flag
+	if spec == "" {
+		spec = p.c.Source
+	}
+	if spec == "" || spec == "demo" {
+		sub, _ := fs.Sub(content.FS, "demo-tenant")
+		return &snapshot.Source{FS: sub, Dir: ".", Name: "(built-in) demo tenant"}, "(built-in) demo tenant", nil
+	}
+	kind, arg, _ := strings.Cut(spec, ":")
+	switch kind {
+	case "snapshot":
+		if arg == "" {
+			return nil, "", usageError("--source snapshot: needs a folder, e.g. snapshot:content/demo-tenant")
+		}
+		dir := arg
+		if flag == "" && !filepath.IsAbs(dir) {
+			if p.builtin {
+				sub, _ := fs.Sub(content.FS, path.Clean(dir))
+				return &snapshot.Source{FS: sub, Dir: ".", Name: "(built-in) " + dir}, "(built-in) " + dir, nil
+			}
+			dir = filepath.Join(p.dir, dir)
+		}
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil, "", withHint(fmt.Errorf("snapshot folder %s not found", dir), "point --source (or source: in the campaign file) at a folder written by nudge pull, such as snapshot:content/demo-tenant")
+		}
+		return &snapshot.Source{FS: os.DirFS(dir), Dir: ".", Name: filepath.ToSlash(dir)}, filepath.ToSlash(dir), nil
+	case "graph", "csv":
+		return nil, "", withHint(fmt.Errorf("source %q is not available in this version", spec), "use a snapshot: --source snapshot:FOLDER (the demo tenant is snapshot:content/demo-tenant)")
+	default:
+		return nil, "", usageError("unknown source %q: use demo or snapshot:FOLDER", spec)
+	}
+}
+
+// exclusions builds the exclude list from the campaign, reading its file.
+func (e *env) exclusions(p *project) (audience.Exclusions, error) {
+	c := p.c
+	entries := append([]string(nil), c.Exclude.UPNs...)
+	if c.Exclude.File != "" {
+		if p.builtin {
+			return audience.Exclusions{}, fmt.Errorf("exclude.file cannot be used by the built-in campaign")
+		}
+		file := filepath.Join(p.dir, c.Exclude.File)
+		list, err := readExcludeFile(file)
+		if err != nil {
+			return audience.Exclusions{}, withHint(err, "exclude.file is a CSV or text file with one UPN per line (first column)")
+		}
+		entries = append(entries, list...)
+	}
+	return audience.Exclusions{
+		Disabled: c.ExcludeDisabled(),
+		Guests:   c.ExcludeGuests(),
+		Listed:   audience.ListOf(entries),
+	}, nil
+}
+
+// readExcludeFile reads the first column of a CSV (or plain list) of UPNs,
+// skipping a header row and lines starting with #.
+func readExcludeFile(name string) ([]string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("exclude file: %w", err)
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReader(f))
+	r.FieldsPerRecord = -1
+	r.Comment = '#'
+	var out []string
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if len(rec) == 0 {
+			continue
+		}
+		v := strings.TrimSpace(strings.TrimPrefix(rec[0], "\ufeff"))
+		if v == "" || (len(out) == 0 && !strings.Contains(v, "@") && strings.Contains(strings.ToLower(v), "name")) {
+			continue // blank, or a header such as userPrincipalName
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// loaded is the directory sorted into audiences.
+type loaded struct {
+	dir        *directory.Directory
+	sourceName string
+	result     *audience.Result
+}
+
+func (e *env) loadPeople(p *project, sourceFlag string) (*loaded, error) {
+	src, name, err := e.source(p, sourceFlag)
+	if err != nil {
+		return nil, err
+	}
+	ex, err := e.exclusions(p)
+	if err != nil {
+		return nil, err
+	}
+	d, err := src.Load(e.ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := audience.Classify(d.People, p.audiences, ex)
+	if err != nil {
+		return nil, err
+	}
+	return &loaded{dir: d, sourceName: name, result: r}, nil
+}
+
+// campaignDir is output/<campaign>.
+func (e *env) campaignDir(p *project) string {
+	return filepath.Join(e.out, p.c.ID)
+}

@@ -1,0 +1,345 @@
+package main
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nudge-passkeys/nudge/internal/atomicfile"
+	"github.com/nudge-passkeys/nudge/internal/campaign"
+	"github.com/nudge-passkeys/nudge/internal/deliver/outbox"
+	"github.com/nudge-passkeys/nudge/internal/directory"
+	"github.com/nudge-passkeys/nudge/internal/render"
+)
+
+type buildOptions struct {
+	source string
+	waves  []string
+}
+
+func newBuildCmd(e *env) *cobra.Command {
+	o := &buildOptions{}
+	cmd := &cobra.Command{
+		Use:   "build",
+		Short: "Render every email of every wave into the outbox, with previews",
+		Long: `build reads the campaign and the directory, sorts people into audiences and
+renders every email of every wave for every person:
+
+  output/<campaign>/outbox/<wave>/<address>.eml   one message per person
+  output/<campaign>/preview/index.html            one page per wave, audience and language
+
+Nothing is sent. The outbox and previews are replaced as a whole, only when
+the build succeeds.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runBuild(e, o) },
+	}
+	cmd.Flags().StringVar(&o.source, "source", "", "directory source: demo or snapshot:FOLDER (default: the campaign's source)")
+	cmd.Flags().StringSliceVar(&o.waves, "wave", nil, "build only these waves (default: all)")
+	return cmd
+}
+
+// piece is one (wave, audience, locale) group of emails.
+type piece struct {
+	wave, audience, locale string
+	count                  int
+	preview                string // file name under preview/
+}
+
+type buildJob struct {
+	wave     *campaign.Wave
+	person   *directory.Person
+	audience string
+	preview  string // write the HTML here too, when set
+}
+
+func runBuild(e *env, o *buildOptions) error {
+	p, err := e.loadCampaign()
+	if err != nil {
+		return err
+	}
+	waves, err := selectWaves(p.c, o.waves)
+	if err != nil {
+		return err
+	}
+	// Parse every template the waves need before reading anyone, so that a
+	// template error costs nothing.
+	for _, w := range waves {
+		if _, err := p.engine.Prepare(w.Template, p.c.Defaults.Locale); err != nil {
+			return withHint(fmt.Errorf("wave %q (%s:%d): %w", w.ID, p.c.File, w.TemplateLine, err), "`nudge check` lists every template problem at once")
+		}
+	}
+	l, err := e.loadPeople(p, o.source)
+	if err != nil {
+		return err
+	}
+	now := e.now()
+
+	final := e.campaignDir(p)
+	if err := os.MkdirAll(final, 0o755); err != nil {
+		return err
+	}
+	stage, err := os.MkdirTemp(final, ".build-")
+	if err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			os.RemoveAll(stage)
+		}
+	}()
+
+	var (
+		pieces   = map[string]*piece{}
+		order    []string
+		skipped  []string
+		jobs     = make(chan buildJob, 256)
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+		written  int
+	)
+	for _, w := range waves {
+		if err := os.MkdirAll(filepath.Join(stage, "outbox", w.ID), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(stage, "preview"), 0o755); err != nil {
+		return err
+	}
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+	}
+	failed := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return firstErr != nil
+	}
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if failed() {
+					continue
+				}
+				ctx := render.Context{WaveID: j.wave.ID, WaveName: j.wave.Name, Audience: j.audience}
+				doc, err := p.engine.Email(j.wave.Template, j.person, ctx)
+				if err != nil {
+					fail(fmt.Errorf("wave %q: %w", j.wave.ID, err))
+					continue
+				}
+				m := compose(p.c, j.wave, j.person, doc, now)
+				ob := &outbox.Outbox{Dir: filepath.Join(stage, "outbox", j.wave.ID)}
+				if _, err := ob.Write(m); err != nil {
+					fail(fmt.Errorf("wave %q: %s: %w", j.wave.ID, j.person.UserPrincipalName, err))
+					continue
+				}
+				if j.preview != "" {
+					if err := atomicfile.WriteBytes(filepath.Join(stage, "preview", j.preview), 0o644, []byte(doc.HTML)); err != nil {
+						fail(err)
+						continue
+					}
+				}
+				mu.Lock()
+				written++
+				mu.Unlock()
+			}
+		}()
+	}
+	r := l.result
+	for _, w := range waves {
+		for i := range r.People {
+			if e.ctx.Err() != nil {
+				break
+			}
+			aud, ok := r.First(i, w.Audiences)
+			if !ok {
+				continue
+			}
+			person := &r.People[i]
+			if why := mailProblem(person); why != "" {
+				skipped = append(skipped, fmt.Sprintf("wave %s: %s (%s): %s: skipped", w.ID, person.UserPrincipalName, person.ID, why))
+				continue
+			}
+			locale := p.engine.Locale(w.Template, person)
+			key := w.ID + "/" + aud + "/" + locale
+			pc := pieces[key]
+			j := buildJob{wave: w, person: person, audience: aud}
+			if pc == nil {
+				pc = &piece{wave: w.ID, audience: aud, locale: locale, preview: w.ID + "." + aud + "." + locale + ".html"}
+				pieces[key] = pc
+				order = append(order, key)
+				j.preview = pc.preview
+			}
+			pc.count++
+			jobs <- j
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if err := e.ctx.Err(); err != nil {
+		return fmt.Errorf("build interrupted: nothing was replaced in %s", final)
+	}
+	if firstErr != nil {
+		return withHint(firstErr, "nothing was written: the previous outbox in %s is unchanged", final)
+	}
+	list := make([]*piece, 0, len(order))
+	for _, k := range order {
+		list = append(list, pieces[k])
+	}
+	if err := writePreviewIndex(filepath.Join(stage, "preview", "index.html"), p, list, now); err != nil {
+		return err
+	}
+	for _, sub := range []string{"outbox", "preview"} {
+		if err := replaceDir(filepath.Join(stage, sub), filepath.Join(final, sub)); err != nil {
+			return err
+		}
+	}
+	committed = true
+	os.RemoveAll(stage)
+
+	printSummary(e.stdout, p, l, list, written, len(skipped), final)
+	warnings := make([]string, 0, len(l.dir.Problems)+len(skipped))
+	for _, pr := range l.dir.Problems {
+		warnings = append(warnings, pr.String())
+	}
+	warnings = append(warnings, skipped...)
+	if len(warnings) > 0 {
+		fmt.Fprintf(e.stderr, "warnings (%d):\n", len(warnings))
+		for _, w := range warnings {
+			fmt.Fprintf(e.stderr, "  %s\n", w)
+		}
+	}
+	return nil
+}
+
+func selectWaves(c *campaign.Campaign, ids []string) ([]*campaign.Wave, error) {
+	if len(ids) == 0 {
+		out := make([]*campaign.Wave, len(c.Waves))
+		for i := range c.Waves {
+			out[i] = &c.Waves[i]
+		}
+		return out, nil
+	}
+	var out []*campaign.Wave
+	for _, id := range ids {
+		w, ok := c.Wave(id)
+		if !ok {
+			return nil, usageError("no wave %q in %s (waves: %s)", id, c.File, strings.Join(c.WaveIDs(), ", "))
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}
+
+// replaceDir puts the folder src where dst is, removing the old dst. The
+// old folder is moved aside first, since a folder cannot be renamed over
+// another on Windows.
+func replaceDir(src, dst string) error {
+	old := dst + ".old"
+	os.RemoveAll(old)
+	if _, err := os.Stat(dst); err == nil {
+		if err := os.Rename(dst, old); err != nil {
+			return fmt.Errorf("replacing %s: %w (is a file in it open?)", dst, err)
+		}
+	}
+	if err := os.Rename(src, dst); err != nil {
+		os.Rename(old, dst)
+		return fmt.Errorf("replacing %s: %w", dst, err)
+	}
+	return os.RemoveAll(old)
+}
+
+func printSummary(w io.Writer, p *project, l *loaded, pieces []*piece, written, skipped int, final string) {
+	r := l.result
+	reasons := map[string]int{}
+	for _, x := range r.Excluded {
+		reasons[x.Reason]++
+	}
+	fmt.Fprintf(w, "campaign %s: %d people from %s\n", p.c.ID, len(r.People), l.sourceName)
+	if len(reasons) > 0 {
+		keys := make([]string, 0, len(reasons))
+		for k := range reasons {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = fmt.Sprintf("%d %s", reasons[k], k)
+		}
+		fmt.Fprintf(w, "excluded: %s\n", strings.Join(parts, ", "))
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "AUDIENCE\tPEOPLE\tRULE")
+	for _, name := range p.audiences.Names() {
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", name, len(r.Members(name)), ruleOf(p, name))
+	}
+	fmt.Fprintf(tw, "(none)\t%d\t\n", len(r.Unmatched))
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "WAVE\tAUDIENCE\tLOCALE\tEMAILS")
+	for _, pc := range pieces {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", pc.wave, pc.audience, pc.locale, pc.count)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "%d emails written to %s\n", written, filepath.Join(final, "outbox"))
+	fmt.Fprintf(w, "%d previews: %s\n", len(pieces), filepath.Join(final, "preview", "index.html"))
+	if skipped > 0 {
+		fmt.Fprintf(w, "%d skipped (no usable mail address; listed on stderr)\n", skipped)
+	}
+}
+
+func ruleOf(p *project, name string) string {
+	for _, a := range p.c.Audiences {
+		if a.Name == name {
+			return a.Where
+		}
+	}
+	return ""
+}
+
+var previewIndex = template.Must(template.New("index").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ .Name }}: previews</title>
+<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1b1b}table{border-collapse:collapse}
+th,td{border-bottom:1px solid #ddd;padding:.4rem .8rem;text-align:left}td.n{text-align:right}</style></head>
+<body><h1>{{ .Name }}</h1><p>Built {{ .Built }}. Each preview is rendered for the first person of its group.</p>
+<table><thead><tr><th>Wave</th><th>Audience</th><th>Language</th><th>Emails</th><th>Preview</th></tr></thead><tbody>
+{{ range .Pieces }}<tr><td>{{ .Wave }}</td><td>{{ .Audience }}</td><td>{{ .Locale }}</td><td class="n">{{ .Count }}</td><td><a href="{{ .File }}">open</a></td></tr>
+{{ end }}</tbody></table></body></html>
+`))
+
+func writePreviewIndex(path string, p *project, pieces []*piece, now time.Time) error {
+	type row struct {
+		Wave, Audience, Locale, File string
+		Count                        int
+	}
+	data := struct {
+		Name, Built string
+		Pieces      []row
+	}{Name: p.c.Name, Built: now.UTC().Format("2006-01-02 15:04 UTC")}
+	if data.Name == "" {
+		data.Name = p.c.ID
+	}
+	for _, pc := range pieces {
+		data.Pieces = append(data.Pieces, row{pc.wave, pc.audience, pc.locale, pc.preview, pc.count})
+	}
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error { return previewIndex.Execute(w, data) })
+}
