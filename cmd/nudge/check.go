@@ -89,4 +89,3 @@ func firstAudience(w *campaign.Wave) string {
 	}
 	return ""
 }
-

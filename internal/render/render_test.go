@@ -54,7 +54,11 @@ func TestEmailGolden(t *testing.T) {
 		want string // locale
 	}{
 		{"en", person("Ann Smith", "Ann"), "en"},
-		{"fr", func() *directory.Person { p := person("Amélie Garçon", "Amélie"); p.PreferredLanguage = "fr-FR"; return p }(), "fr"},
+		{"fr", func() *directory.Person {
+			p := person("Amélie Garçon", "Amélie")
+			p.PreferredLanguage = "fr-FR"
+			return p
+		}(), "fr"},
 		{"fallback", func() *directory.Person { p := person("Jürgen", "Jürgen"); p.PreferredLanguage = "de-DE"; return p }(), "en"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
