@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"nudge": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs the CLI scenarios in testdata/script.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("NUDGE_NOW", "2026-11-25T10:00:00Z")
+			return nil
+		},
+	})
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"unknown command", []string{"bogus"}, exitUsage},
+		{"unknown flag", []string{"build", "--bogus"}, exitUsage},
+		{"stray argument", []string{"build", "extra"}, exitUsage},
+		{"unknown wave", []string{"build", "--wave", "nope"}, exitUsage},
+		{"unknown source", []string{"build", "--source", "ftp:x"}, exitUsage},
+		{"missing campaign", []string{"build", "--campaign", "nope.yaml"}, exitFailure},
+		{"help", []string{"--help"}, exitOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			got := run(context.Background(), append([]string{"--out", dir}, tc.args...), nil, &out, &errb)
+			if got != tc.want {
+				t.Errorf("exit code = %d, want %d\nstderr: %s", got, tc.want, errb.String())
+			}
+			if tc.want != exitOK && !bytes.Contains(errb.Bytes(), []byte("nudge: error: ")) {
+				t.Errorf("stderr = %q, want a line starting nudge: error:", errb.String())
+			}
+		})
+	}
+}
