@@ -173,14 +173,27 @@ func readExcludeFile(name string) ([]string, error) {
 	return out, nil
 }
 
-// loaded is the directory sorted into audiences.
-type loaded struct {
-	dir        *directory.Directory
-	sourceName string
-	result     *audience.Result
+// tally counts how people were sorted.
+type tally struct {
+	people    int
+	excluded  map[string]int // by reason
+	members   map[string]int // by audience
+	unmatched int
 }
 
-func (e *env) loadPeople(p *project, sourceFlag string) (*loaded, error) {
+// sorted is what sorting people left behind: the directory's facts (but
+// not its people) and the counts.
+type sorted struct {
+	dir        *directory.Directory
+	sourceName string
+	tally      tally
+}
+
+// eachPerson reads the directory and calls fn for every person who is in
+// at least one audience, with the audiences they match in campaign order.
+// People are streamed when the source allows it, so memory does not grow
+// with the tenant; fn must not keep person.
+func (e *env) eachPerson(p *project, sourceFlag string, fn func(person *directory.Person, matched []string) error) (*sorted, error) {
 	src, name, err := e.source(p, sourceFlag)
 	if err != nil {
 		return nil, err
@@ -189,15 +202,53 @@ func (e *env) loadPeople(p *project, sourceFlag string) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := src.Load(e.ctx)
+	out := &sorted{sourceName: name, tally: tally{excluded: map[string]int{}, members: map[string]int{}}}
+	visit := func(person *directory.Person) error {
+		out.tally.people++
+		if reason, ok := ex.Excluded(person); ok {
+			out.tally.excluded[reason]++
+			return nil
+		}
+		matched, err := p.audiences.Matches(person)
+		if err != nil {
+			return err
+		}
+		if len(matched) == 0 {
+			out.tally.unmatched++
+			return nil
+		}
+		for _, m := range matched {
+			out.tally.members[m]++
+		}
+		return fn(person, matched)
+	}
+	if st, ok := src.(directory.Streamer); ok {
+		out.dir, err = st.Stream(e.ctx, visit)
+	} else {
+		out.dir, err = src.Load(e.ctx)
+		for i := 0; err == nil && i < len(out.dir.People); i++ {
+			err = visit(&out.dir.People[i])
+		}
+		if out.dir != nil {
+			out.dir.People = nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	r, err := audience.Classify(d.People, p.audiences, ex)
-	if err != nil {
-		return nil, err
+	return out, nil
+}
+
+// firstOf returns the first of among that is in matched.
+func firstOf(matched, among []string) (string, bool) {
+	for _, a := range among {
+		for _, m := range matched {
+			if a == m {
+				return a, true
+			}
+		}
 	}
-	return &loaded{dir: d, sourceName: name, result: r}, nil
+	return "", false
 }
 
 // campaignDir is output/<campaign>.

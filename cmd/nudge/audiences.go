@@ -55,24 +55,49 @@ func runAudiences(e *env, o *audiencesOptions) error {
 	if err != nil {
 		return err
 	}
-	l, err := e.loadPeople(p, o.source)
+	var (
+		dir     = filepath.Join(e.campaignDir(p), "audiences")
+		files   = map[string]*atomicfile.File{}
+		writers = map[string]*csv.Writer{}
+	)
+	if o.csv {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		for _, a := range p.c.Audiences {
+			f, err := atomicfile.Create(filepath.Join(dir, a.Name+".csv"), 0o644)
+			if err != nil {
+				return err
+			}
+			defer f.Abort()
+			files[a.Name] = f
+			if writers[a.Name], err = newPeopleCSV(f); err != nil {
+				return err
+			}
+		}
+	}
+	s, err := e.eachPerson(p, o.source, func(person *directory.Person, matched []string) error {
+		for _, m := range matched {
+			if w := writers[m]; w != nil {
+				if err := writePersonCSV(w, person); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	r := l.result
-	fmt.Fprintf(e.stdout, "campaign %s: %d people from %s\n\n", p.c.ID, len(r.People), l.sourceName)
+	fmt.Fprintf(e.stdout, "campaign %s: %d people from %s\n\n", p.c.ID, s.tally.people, s.sourceName)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "AUDIENCE\tPEOPLE\tRULE\tDESCRIPTION")
 	for _, a := range p.c.Audiences {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", a.Name, len(r.Members(a.Name)), a.Where, a.Description)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", a.Name, s.tally.members[a.Name], a.Where, a.Description)
 	}
-	fmt.Fprintf(tw, "(none)\t%d\t\tin no audience\n", len(r.Unmatched))
-	reasons := map[string]int{}
-	for _, x := range r.Excluded {
-		reasons[x.Reason]++
-	}
+	fmt.Fprintf(tw, "(none)\t%d\t\tin no audience\n", s.tally.unmatched)
 	for _, reason := range []string{audience.ReasonDisabled, audience.ReasonGuest, audience.ReasonListed} {
-		if n := reasons[reason]; n > 0 {
+		if n := s.tally.excluded[reason]; n > 0 {
 			fmt.Fprintf(tw, "(excluded)\t%d\t\t%s\n", n, reason)
 		}
 	}
@@ -82,51 +107,41 @@ func runAudiences(e *env, o *audiencesOptions) error {
 	if !o.csv {
 		return nil
 	}
-	dir := filepath.Join(e.campaignDir(p), "audiences")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
 	fmt.Fprintln(e.stdout)
 	for _, a := range p.c.Audiences {
-		idx := r.Members(a.Name)
-		path := filepath.Join(dir, a.Name+".csv")
-		err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
-			return writePeopleCSV(w, r.People, idx)
-		})
-		if err != nil {
+		w := writers[a.Name]
+		w.Flush()
+		if err := w.Error(); err != nil {
 			return err
 		}
-		fmt.Fprintln(e.stdout, path)
+		if err := files[a.Name].Commit(); err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, filepath.Join(dir, a.Name+".csv"))
 	}
 	return nil
 }
 
 var csvHeader = []string{"userPrincipalName", "mail", "displayName", "givenName", "surname", "department", "jobTitle", "officeLocation", "preferredLanguage", "usageLocation", "isAdmin", "isMfaCapable", "hasPasskey", "methodsRegistered"}
 
-// writePeopleCSV writes a UTF-8 CSV (with a byte order mark, so Excel on
-// Windows reads it as UTF-8) of the people at idx.
-func writePeopleCSV(w io.Writer, people []directory.Person, idx []int) error {
+// newPeopleCSV starts a UTF-8 CSV of people, with a byte order mark so
+// that Excel on Windows reads it as UTF-8.
+func newPeopleCSV(w io.Writer) (*csv.Writer, error) {
 	if _, err := io.WriteString(w, "\ufeff"); err != nil {
-		return err
+		return nil, err
 	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
-	if err := cw.Write(csvHeader); err != nil {
-		return err
+	return cw, cw.Write(csvHeader)
+}
+
+func writePersonCSV(cw *csv.Writer, p *directory.Person) error {
+	rec := []string{p.UserPrincipalName, p.Mail, p.DisplayName, p.GivenName, p.Surname, p.Department, p.JobTitle, p.OfficeLocation, p.PreferredLanguage, p.UsageLocation,
+		fmt.Sprint(p.IsAdmin), fmt.Sprint(p.IsMFACapable), fmt.Sprint(p.HasPasskey()), strings.Join(p.MethodsRegistered, " ")}
+	for k := range rec {
+		rec[k] = cellText(rec[k])
 	}
-	for _, i := range idx {
-		p := &people[i]
-		rec := []string{p.UserPrincipalName, p.Mail, p.DisplayName, p.GivenName, p.Surname, p.Department, p.JobTitle, p.OfficeLocation, p.PreferredLanguage, p.UsageLocation,
-			fmt.Sprint(p.IsAdmin), fmt.Sprint(p.IsMFACapable), fmt.Sprint(p.HasPasskey()), strings.Join(p.MethodsRegistered, " ")}
-		for k := range rec {
-			rec[k] = cellText(rec[k])
-		}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Write(rec)
 }
 
 // cellText keeps a directory value from being run as a spreadsheet formula:

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -78,16 +79,14 @@ func runBuild(e *env, o *buildOptions) error {
 			return withHint(fmt.Errorf("wave %q (%s:%d): %w", w.ID, p.c.File, w.TemplateLine, err), "`nudge check` lists every template problem at once")
 		}
 	}
-	l, err := e.loadPeople(p, o.source)
-	if err != nil {
-		return err
-	}
 	now := e.now()
 
 	final := e.campaignDir(p)
 	if err := os.MkdirAll(final, 0o755); err != nil {
 		return err
 	}
+	// Everything is written into a staging folder that replaces the
+	// outbox and previews only when the whole build succeeded.
 	stage, err := os.MkdirTemp(final, ".build-")
 	if err != nil {
 		return err
@@ -98,7 +97,21 @@ func runBuild(e *env, o *buildOptions) error {
 			os.RemoveAll(stage)
 		}
 	}()
+	for _, w := range waves {
+		if err := os.MkdirAll(filepath.Join(stage, "outbox", w.ID), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(stage, "preview"), 0o755); err != nil {
+		return err
+	}
 
+	// Who already gets each wave, by lower-cased address: two accounts
+	// sharing a mailbox get one message.
+	recipients := make([]map[string]string, len(waves))
+	for i := range recipients {
+		recipients[i] = map[string]string{}
+	}
 	var (
 		pieces   = map[string]*piece{}
 		order    []string
@@ -109,14 +122,6 @@ func runBuild(e *env, o *buildOptions) error {
 		wg       sync.WaitGroup
 		written  int
 	)
-	for _, w := range waves {
-		if err := os.MkdirAll(filepath.Join(stage, "outbox", w.ID), 0o755); err != nil {
-			return err
-		}
-	}
-	if err := os.MkdirAll(filepath.Join(stage, "preview"), 0o755); err != nil {
-		return err
-	}
 	fail := func(err error) {
 		mu.Lock()
 		if firstErr == nil {
@@ -124,36 +129,22 @@ func runBuild(e *env, o *buildOptions) error {
 		}
 		mu.Unlock()
 	}
-	failed := func() bool {
+	failed := func() error {
 		mu.Lock()
 		defer mu.Unlock()
-		return firstErr != nil
+		return firstErr
 	}
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				if failed() {
+				if failed() != nil {
 					continue
 				}
-				ctx := render.Context{WaveID: j.wave.ID, WaveName: j.wave.Name, Audience: j.audience}
-				doc, err := p.engine.Email(j.wave.Template, j.person, ctx)
-				if err != nil {
-					fail(fmt.Errorf("wave %q: %w", j.wave.ID, err))
+				if err := buildOne(p, stage, j, now); err != nil {
+					fail(err)
 					continue
-				}
-				m := compose(p.c, j.wave, j.person, doc, now)
-				ob := &outbox.Outbox{Dir: filepath.Join(stage, "outbox", j.wave.ID)}
-				if _, err := ob.Write(m); err != nil {
-					fail(fmt.Errorf("wave %q: %s: %w", j.wave.ID, j.person.UserPrincipalName, err))
-					continue
-				}
-				if j.preview != "" {
-					if err := atomicfile.WriteBytes(filepath.Join(stage, "preview", j.preview), 0o644, []byte(doc.HTML)); err != nil {
-						fail(err)
-						continue
-					}
 				}
 				mu.Lock()
 				written++
@@ -161,25 +152,38 @@ func runBuild(e *env, o *buildOptions) error {
 			}
 		}()
 	}
-	r := l.result
-	for _, w := range waves {
-		for i := range r.People {
-			if e.ctx.Err() != nil {
-				break
-			}
-			aud, ok := r.First(i, w.Audiences)
+	sorted, err := e.eachPerson(p, o.source, func(person *directory.Person, matched []string) error {
+		if err := e.ctx.Err(); err != nil {
+			return err
+		}
+		if err := failed(); err != nil {
+			return err
+		}
+		var copied *directory.Person
+		for wi, w := range waves {
+			aud, ok := firstOf(matched, w.Audiences)
 			if !ok {
 				continue
 			}
-			person := &r.People[i]
 			if why := mailProblem(person); why != "" {
 				skipped = append(skipped, fmt.Sprintf("wave %s: %s (%s): %s: skipped", w.ID, person.UserPrincipalName, person.ID, why))
 				continue
 			}
-			locale := p.engine.Locale(w.Template, person)
+			addr := strings.ToLower(person.Mail)
+			if first, dup := recipients[wi][addr]; dup {
+				skipped = append(skipped, fmt.Sprintf("wave %s: %s (%s): mail address %s is also %s's: skipped, one message per address", w.ID, person.UserPrincipalName, person.ID, person.Mail, first))
+				continue
+			}
+			recipients[wi][addr] = person.UserPrincipalName
+			if copied == nil {
+				// The source reuses person; workers need their own.
+				c := *person
+				copied = &c
+			}
+			locale := p.engine.Locale(w.Template, copied)
 			key := w.ID + "/" + aud + "/" + locale
 			pc := pieces[key]
-			j := buildJob{wave: w, person: person, audience: aud}
+			j := buildJob{wave: w, person: copied, audience: aud}
 			if pc == nil {
 				pc = &piece{wave: w.ID, audience: aud, locale: locale, preview: w.ID + "." + aud + "." + locale + ".html"}
 				pieces[key] = pc
@@ -189,14 +193,22 @@ func runBuild(e *env, o *buildOptions) error {
 			pc.count++
 			jobs <- j
 		}
-	}
+		return nil
+	})
 	close(jobs)
 	wg.Wait()
 	if err := e.ctx.Err(); err != nil {
 		return fmt.Errorf("build interrupted: nothing was replaced in %s", final)
 	}
-	if firstErr != nil {
-		return withHint(firstErr, "nothing was written: the previous outbox in %s is unchanged", final)
+	if ferr := failed(); ferr != nil {
+		err = ferr
+	}
+	var ce *cliError
+	if errors.As(err, &ce) {
+		return err
+	}
+	if err != nil {
+		return withHint(err, "nothing was written: the previous outbox in %s is unchanged", final)
 	}
 	list := make([]*piece, 0, len(order))
 	for _, k := range order {
@@ -213,9 +225,9 @@ func runBuild(e *env, o *buildOptions) error {
 	committed = true
 	os.RemoveAll(stage)
 
-	printSummary(e.stdout, p, l, list, written, len(skipped), final)
-	warnings := make([]string, 0, len(l.dir.Problems)+len(skipped))
-	for _, pr := range l.dir.Problems {
+	printSummary(e.stdout, p, sorted, list, written, len(skipped), final)
+	warnings := make([]string, 0, len(sorted.dir.Problems)+len(skipped))
+	for _, pr := range sorted.dir.Problems {
 		warnings = append(warnings, pr.String())
 	}
 	warnings = append(warnings, skipped...)
@@ -223,6 +235,28 @@ func runBuild(e *env, o *buildOptions) error {
 		fmt.Fprintf(e.stderr, "warnings (%d):\n", len(warnings))
 		for _, w := range warnings {
 			fmt.Fprintf(e.stderr, "  %s\n", w)
+		}
+	}
+	return nil
+}
+
+// buildOne renders one email into the staging folder.
+func buildOne(p *project, stage string, j buildJob, now time.Time) error {
+	ctx := render.Context{WaveID: j.wave.ID, WaveName: j.wave.Name, Audience: j.audience}
+	doc, err := p.engine.Email(j.wave.Template, j.person, ctx)
+	if err != nil {
+		return fmt.Errorf("wave %q: %w", j.wave.ID, err)
+	}
+	m := compose(p.c, j.wave, j.person, doc, now)
+	// The staging folder is invisible until it is complete, so files are
+	// written in place rather than through a temporary file each.
+	ob := &outbox.Outbox{Dir: filepath.Join(stage, "outbox", j.wave.ID), InPlace: true}
+	if _, err := ob.Write(m); err != nil {
+		return fmt.Errorf("wave %q: %s: %w", j.wave.ID, j.person.UserPrincipalName, err)
+	}
+	if j.preview != "" {
+		if err := os.WriteFile(filepath.Join(stage, "preview", j.preview), []byte(doc.HTML), 0o644); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -265,13 +299,9 @@ func replaceDir(src, dst string) error {
 	return os.RemoveAll(old)
 }
 
-func printSummary(w io.Writer, p *project, l *loaded, pieces []*piece, written, skipped int, final string) {
-	r := l.result
-	reasons := map[string]int{}
-	for _, x := range r.Excluded {
-		reasons[x.Reason]++
-	}
-	fmt.Fprintf(w, "campaign %s: %d people from %s\n", p.c.ID, len(r.People), l.sourceName)
+func printSummary(w io.Writer, p *project, s *sorted, pieces []*piece, written, skipped int, final string) {
+	reasons := s.tally.excluded
+	fmt.Fprintf(w, "campaign %s: %d people from %s\n", p.c.ID, s.tally.people, s.sourceName)
 	if len(reasons) > 0 {
 		keys := make([]string, 0, len(reasons))
 		for k := range reasons {
@@ -288,9 +318,9 @@ func printSummary(w io.Writer, p *project, l *loaded, pieces []*piece, written, 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "AUDIENCE\tPEOPLE\tRULE")
 	for _, name := range p.audiences.Names() {
-		fmt.Fprintf(tw, "%s\t%d\t%s\n", name, len(r.Members(name)), ruleOf(p, name))
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", name, s.tally.members[name], ruleOf(p, name))
 	}
-	fmt.Fprintf(tw, "(none)\t%d\t\n", len(r.Unmatched))
+	fmt.Fprintf(tw, "(none)\t%d\t\n", s.tally.unmatched)
 	tw.Flush()
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -303,7 +333,7 @@ func printSummary(w io.Writer, p *project, l *loaded, pieces []*piece, written, 
 	fmt.Fprintf(w, "%d emails written to %s\n", written, filepath.Join(final, "outbox"))
 	fmt.Fprintf(w, "%d previews: %s\n", len(pieces), filepath.Join(final, "preview", "index.html"))
 	if skipped > 0 {
-		fmt.Fprintf(w, "%d skipped (no usable mail address; listed on stderr)\n", skipped)
+		fmt.Fprintf(w, "%d skipped (no usable or a shared mail address; listed on stderr)\n", skipped)
 	}
 }
 

@@ -184,12 +184,19 @@ var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // Parse reads a campaign file. file names it in messages. The error, if any,
 // is an *Error listing every problem found, each with its line.
-func Parse(file string, data []byte) (*Campaign, error) {
+func Parse(file string, data []byte) (c *Campaign, err error) {
+	// goccy/go-yaml v1.19.2 panics on some malformed documents (FuzzParse
+	// found "waves: ! "); a campaign file is user input, so report it.
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = nil, &Error{[]Problem{{File: file, Msg: "the YAML reader failed on this file: look for a stray tag (!), anchor (&) or alias (*)"}}}
+		}
+	}()
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, &Error{[]Problem{yamlProblem(file, err)}}
 	}
-	c := &Campaign{File: file, at: positions{}}
+	c = &Campaign{File: file, at: positions{}}
 	var probs []problem
 	if len(f.Docs) > 0 && f.Docs[0].Body != nil {
 		walk(f.Docs[0].Body, reflect.TypeOf(*c), "", c.at, &probs)
@@ -464,9 +471,11 @@ func ParseTime(s, zone string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	local, name, hasZone := strings.Cut(strings.TrimSpace(s), " ")
-	if !hasZone {
-		name = zone
+	// The zone, if any, is the last word: the time itself may hold a space
+	// ("2026-12-01 09:00").
+	local, name := strings.TrimSpace(s), zone
+	if i := strings.LastIndexByte(local, ' '); i >= 0 && !strings.Contains(local[i+1:], ":") {
+		local, name = strings.TrimSpace(local[:i]), local[i+1:]
 	}
 	loc, err := time.LoadLocation(strings.TrimSpace(name))
 	if err != nil {

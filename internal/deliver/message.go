@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"mime/quotedprintable"
 	"net/mail"
 	"strings"
 	"time"
@@ -27,7 +26,14 @@ type Address struct {
 // Control characters in the name (a directory value) are folded to spaces
 // first, so a name can never start a new header line.
 func (a Address) String() string {
-	return (&mail.Address{Name: oneLine(a.Name), Address: a.Email}).String()
+	name := oneLine(a.Name)
+	// net/mail Q-encodes a non-ASCII name leaving a backslash as it is,
+	// which RFC 2047 §5 forbids in a phrase and its own parser rejects; B
+	// encoding has no backslash.
+	if strings.Contains(name, `\`) && strings.IndexFunc(name, func(r rune) bool { return r > unicode.MaxASCII }) >= 0 {
+		return mime.BEncoding.Encode("utf-8", name) + " " + (&mail.Address{Address: a.Email}).String()
+	}
+	return (&mail.Address{Name: name, Address: a.Email}).String()
 }
 
 // Attachment is a file sent with a message.
@@ -99,6 +105,13 @@ func (m *Message) write(w *bufio.Writer) error {
 	}
 	seed := sha256.Sum256([]byte(m.ID))
 	boundary := "nudge-" + hex.EncodeToString(seed[:12])
+	// The boundary must not occur in a body (RFC 2046 §5.1.1), and it is
+	// predictable; should it occur, derive the next one, still
+	// deterministically. Attachments are base64, which has no '-'.
+	for strings.Contains(m.Text, boundary) || strings.Contains(m.HTML, boundary) {
+		seed = sha256.Sum256(seed[:])
+		boundary = "nudge-" + hex.EncodeToString(seed[:12])
+	}
 
 	header(w, "Date", m.Date.Format(time.RFC1123Z))
 	header(w, "From", m.From.String())
@@ -131,13 +144,7 @@ func (m *Message) write(w *bufio.Writer) error {
 		header(w, "Content-Type", part.typ)
 		header(w, "Content-Transfer-Encoding", "quoted-printable")
 		w.WriteString("\r\n")
-		qp := quotedprintable.NewWriter(w)
-		if _, err := io.WriteString(qp, part.body); err != nil {
-			return err
-		}
-		if err := qp.Close(); err != nil {
-			return err
-		}
+		writeQP(w, part.body)
 		w.WriteString("\r\n")
 	}
 	w.WriteString("--" + alt + "--\r\n")
@@ -183,7 +190,7 @@ func safeFilename(s string) string {
 		}
 		return '_'
 	}, s)
-	if s == "" {
+	if strings.Trim(s, ".") == "" { // "", "." and ".." name no file
 		return "attachment"
 	}
 	return s
@@ -198,10 +205,52 @@ func encodeWord(s string) string {
 			return mime.QEncoding.Encode("utf-8", s)
 		}
 	}
-	if strings.Contains(s, "=?") {
-		return mime.QEncoding.Encode("utf-8", s)
+	// mime.QEncoding leaves printable ASCII as it is, even "=?…?=" or a
+	// word too long to fold (RFC 5322 §2.1.1: 998 octets at most), so
+	// those are encoded here.
+	if strings.Contains(s, "=?") || hasLongWord(s) {
+		return qEncodeASCII(s)
 	}
 	return s
+}
+
+// hasLongWord reports whether s has a word that cannot fit on a folded
+// header line of 78 characters.
+func hasLongWord(s string) bool {
+	for w := range strings.SplitSeq(s, " ") {
+		if len(w) > 77 {
+			return true
+		}
+	}
+	return false
+}
+
+// qEncodeASCII encodes s, all ASCII, as RFC 2047 Q encoded words of at most
+// 75 characters, separated by spaces so that header can fold between them.
+func qEncodeASCII(s string) string {
+	const open, end = "=?utf-8?q?", "?="
+	const room = 75 - len(open) - len(end)
+	var b strings.Builder
+	b.WriteString(open)
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		enc := string(c)
+		switch {
+		case c == ' ':
+			enc = "_"
+		case !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.'):
+			enc = fmt.Sprintf("=%02X", c)
+		}
+		if n+len(enc) > room {
+			b.WriteString(end + " " + open)
+			n = 0
+		}
+		b.WriteString(enc)
+		n += len(enc)
+	}
+	b.WriteString(end)
+	return b.String()
 }
 
 // header writes one header field, folded at spaces to keep lines under 78

@@ -141,6 +141,13 @@ type Source interface {
 	Load(ctx context.Context) (*Directory, error)
 }
 
+// Streamer is a Source that can hand people over one at a time, so that
+// memory does not grow with the size of the tenant. The Directory it
+// returns carries everything but People. each must not keep p.
+type Streamer interface {
+	Stream(ctx context.Context, each func(p *Person) error) (*Directory, error)
+}
+
 // Policy holds the facts from the tenant's authentication methods policy
 // that decide whether Entra's own registration campaign can prompt people.
 type Policy struct {

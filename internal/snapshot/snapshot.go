@@ -34,6 +34,7 @@ import (
 	"io/fs"
 	"path"
 	"reflect"
+	"sort"
 	"strings"
 	"time"
 
@@ -63,15 +64,76 @@ var _ directory.Source = (*Source)(nil)
 // Load reads the folder: people in users.json order, joined by id with their
 // registration rows, and the policy when the folder has one.
 func (s *Source) Load(ctx context.Context) (*directory.Directory, error) {
+	var people []directory.Person
+	d, err := s.Stream(ctx, func(p *directory.Person) error {
+		people = append(people, *p)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.People = people
+	return d, nil
+}
+
+var _ directory.Streamer = (*Source)(nil)
+
+// regEntry is what the join keeps of a registration row until its user
+// comes by: the row without its id (the map key), with its method list
+// shared among everyone who registered the same methods.
+type regEntry struct {
+	id    string
+	row   registrationRow
+	page  string
+	order int
+	used  bool
+}
+
+// Stream reads the folder and calls each for every person in users.json
+// order. Only the registration report is held in memory (indexed by id, in
+// a compact form); people are handed over one at a time as their page is
+// read, so memory does not grow with the number of users. The returned
+// Directory has no People. each must not keep p, which is reused.
+func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) error) (*directory.Directory, error) {
 	if s.FS == nil {
 		return nil, errors.New("snapshot: Source has no FS to read from")
 	}
 	l := &loader{src: s, ctx: ctx}
 	d := &directory.Directory{}
-	index := make(map[string]int)
-	var userPage []int32 // page of each person, for problem messages
 
-	err := l.readPages(UsersFile, func(page string, dec *json.Decoder) error {
+	// The report first: it is smaller per row than a user, and users can
+	// then be joined and handed on as they are read.
+	reg := make(map[string]*regEntry)
+	methodSets := make(map[string][]string)
+	var newest time.Time
+	err := l.readPages(RegistrationFile, func(page string, dec *json.Decoder) error {
+		var r registrationRow
+		if err := dec.Decode(&r); err != nil {
+			return err
+		}
+		if _, dup := reg[r.ID]; dup {
+			d.Problems = append(d.Problems, directory.Problem{Who: who(r.UserPrincipalName, r.ID), Source: s.display(page), What: "second registration row: left out"})
+			return nil
+		}
+		key := strings.Join(r.MethodsRegistered, "\x00")
+		if shared, ok := methodSets[key]; ok {
+			r.MethodsRegistered = shared
+		} else {
+			methodSets[key] = r.MethodsRegistered
+		}
+		id := r.ID
+		r.ID = ""
+		reg[id] = &regEntry{id: id, row: r, page: page, order: len(reg)}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	l.pages = nil
+	seen := make(map[string]struct{})
+	var p directory.Person
+	err = l.readPages(UsersFile, func(page string, dec *json.Decoder) error {
 		var u userRow
 		if err := dec.Decode(&u); err != nil {
 			return err
@@ -80,55 +142,40 @@ func (s *Source) Load(ctx context.Context) (*directory.Directory, error) {
 			d.Problems = append(d.Problems, directory.Problem{Who: who(u.UserPrincipalName, "(no id)"), Source: s.display(page), What: "user has no id: left out"})
 			return nil
 		}
-		if _, dup := index[u.ID]; dup {
+		if _, dup := seen[u.ID]; dup {
 			d.Problems = append(d.Problems, directory.Problem{Who: who(u.UserPrincipalName, u.ID), Source: s.display(page), What: "user appears twice: second row left out"})
 			return nil
 		}
-		index[u.ID] = len(d.People)
-		userPage = append(userPage, int32(len(l.pages)-1))
-		d.People = append(d.People, u.person())
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	usersPages := l.pages
-
-	l.pages = nil
-	var newest time.Time
-	err = l.readPages(RegistrationFile, func(page string, dec *json.Decoder) error {
-		var r registrationRow
-		if err := dec.Decode(&r); err != nil {
-			return err
-		}
-		i, ok := index[r.ID]
-		switch {
-		case !ok:
-			d.Problems = append(d.Problems, directory.Problem{Who: who(r.UserPrincipalName, r.ID), Source: s.display(page), What: "registration row for nobody in " + UsersFile + ": left out (is users.json from the same pull?)"})
-		case d.People[i].HasRegistration:
-			d.Problems = append(d.Problems, directory.Problem{Who: who(r.UserPrincipalName, r.ID), Source: s.display(page), What: "second registration row: left out"})
-		default:
-			p := &d.People[i]
-			if err := r.apply(p); err != nil {
-				d.Problems = append(d.Problems, directory.Problem{Who: who(p.UserPrincipalName, p.ID), Source: s.display(page), What: err.Error()})
+		seen[u.ID] = struct{}{}
+		p = u.person()
+		if r, ok := reg[u.ID]; ok {
+			r.used = true
+			if err := r.row.apply(&p); err != nil {
+				d.Problems = append(d.Problems, directory.Problem{Who: who(p.UserPrincipalName, p.ID), Source: s.display(r.page), What: err.Error()})
 			}
 			if p.RegistrationUpdated.After(newest) {
 				newest = p.RegistrationUpdated
 			}
+		} else if p.AccountEnabled {
+			// The report leaves disabled accounts out, so only a missing
+			// enabled account is news.
+			d.Problems = append(d.Problems, directory.Problem{Who: who(p.UserPrincipalName, p.ID), Source: s.display(page), What: "no row in " + RegistrationFile + ": registration state unknown"})
 		}
-		return nil
+		return each(&p)
 	})
 	if err != nil {
 		return nil, err
 	}
 
-	for i := range d.People {
-		p := &d.People[i]
-		// The report leaves disabled accounts out, so only a missing
-		// enabled account is news.
-		if p.AccountEnabled && !p.HasRegistration {
-			d.Problems = append(d.Problems, directory.Problem{Who: who(p.UserPrincipalName, p.ID), Source: s.display(usersPages[userPage[i]]), What: "no row in " + RegistrationFile + ": registration state unknown"})
+	var orphans []*regEntry
+	for _, r := range reg {
+		if !r.used {
+			orphans = append(orphans, r)
 		}
+	}
+	sort.Slice(orphans, func(i, j int) bool { return orphans[i].order < orphans[j].order })
+	for _, r := range orphans {
+		d.Problems = append(d.Problems, directory.Problem{Who: who(r.row.UserPrincipalName, r.id), Source: s.display(r.page), What: "registration row for nobody in " + UsersFile + ": left out (is users.json from the same pull?)"})
 	}
 
 	if d.Policy, err = s.readPolicy(); err != nil {
@@ -344,7 +391,6 @@ func (l *loader) readPage(name, from string, row func(page string, dec *json.Dec
 	}
 	sawValue := false
 	for dec.More() {
-		off = dec.InputOffset()
 		tok, err := dec.Token()
 		if err != nil {
 			return "", fail(err, -1, "")

@@ -17,6 +17,9 @@ import (
 // Outbox writes each message to Dir/<recipient>.eml.
 type Outbox struct {
 	Dir string
+	// InPlace writes each file directly instead of through a temporary
+	// file; for a staging folder that nobody reads until it is complete.
+	InPlace bool
 }
 
 var _ deliver.Sender = (*Outbox)(nil)
@@ -30,11 +33,22 @@ func (o *Outbox) Send(ctx context.Context, m *deliver.Message) error {
 // Write writes m and returns the path of its file.
 func (o *Outbox) Write(m *deliver.Message) (string, error) {
 	p := filepath.Join(o.Dir, FileName(m.To.Email))
-	err := atomicfile.Write(p, 0o644, func(w io.Writer) error {
+	write := func(w io.Writer) error {
 		_, err := m.WriteTo(w)
 		return err
-	})
-	return p, err
+	}
+	if !o.InPlace {
+		return p, atomicfile.Write(p, 0o644, write)
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return p, err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return p, err
+	}
+	return p, f.Close()
 }
 
 // FileName turns an address into a portable file name: letters, digits and
@@ -56,7 +70,9 @@ func FileName(addr string) string {
 	}
 	base, _, _ := strings.Cut(name, ".")
 	switch base {
-	case "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "lpt1", "lpt2", "lpt3":
+	case "con", "prn", "aux", "nul",
+		"com0", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8", "com9",
+		"lpt0", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9":
 		name = "_" + name
 	}
 	return name + ".eml"
