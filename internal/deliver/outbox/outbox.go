@@ -5,6 +5,8 @@ package outbox
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"os"
 	"path/filepath"
@@ -46,14 +48,17 @@ func (o *Outbox) Write(m *deliver.Message) (string, error) {
 	}
 	if err := write(f); err != nil {
 		f.Close()
+		os.Remove(p)
 		return p, err
 	}
 	return p, f.Close()
 }
 
 // FileName turns an address into a portable file name: letters, digits and
-// ._@- are kept, anything else (path separators, characters Windows
-// forbids) becomes _, and a name Windows reserves gets a prefix.
+// ._@-+ are kept, anything else (path separators, characters Windows
+// forbids) becomes _, and a name Windows reserves gets a prefix. When the
+// address had to be changed or shortened, a hash of it is added, so that
+// two addresses never share a file.
 func FileName(addr string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(addr) {
@@ -75,8 +80,16 @@ func FileName(addr string) string {
 		"lpt0", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9":
 		name = "_" + name
 	}
+	if name != strings.ToLower(addr) || len(name) > maxName {
+		sum := sha256.Sum256([]byte(addr))
+		name = name[:min(len(name), maxName)] + "-" + hex.EncodeToString(sum[:4])
+	}
 	return name + ".eml"
 }
+
+// maxName keeps file names well under the 255-byte limit of most file
+// systems.
+const maxName = 180
 
 // MkdirAll creates the outbox folder.
 func (o *Outbox) MkdirAll() error { return os.MkdirAll(o.Dir, 0o755) }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -166,11 +167,37 @@ func TestFileName(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := outbox.FileName(tc.addr)
-			if got != tc.want {
-				t.Errorf("FileName(%q) = %q, want %q", tc.addr, got, tc.want)
+			// An address that had to be changed carries a hash of itself,
+			// so that two addresses never share a file.
+			base := hashSuffix.ReplaceAllString(got, ".eml")
+			changed := strings.ToLower(tc.addr) != strings.TrimSuffix(tc.want, ".eml")
+			if base != tc.want || changed != (base != got) {
+				t.Errorf("FileName(%q) = %q, want %q (with a hash: %v)", tc.addr, got, tc.want, changed)
 			}
 			checkPortable(t, tc.addr, got)
 		})
+	}
+}
+
+var hashSuffix = regexp.MustCompile(`-[0-9a-f]{8}\.eml$`)
+
+func TestFileNamesDoNotCollide(t *testing.T) {
+	long := strings.Repeat("a", 300)
+	for _, pair := range [][2]string{
+		{"a/b@x", "a_b@x"},
+		{"zoë@x", "zo_@x"},
+		{"../x@y", "_.._x@y"},
+		{long + "1@x", long + "2@x"},
+	} {
+		a, b := outbox.FileName(pair[0]), outbox.FileName(pair[1])
+		if a == b {
+			t.Errorf("FileName(%q) = FileName(%q) = %q", pair[0], pair[1], a)
+		}
+		for _, n := range []string{a, b} {
+			if len(n) > 200 {
+				t.Errorf("%q is %d bytes long", n, len(n))
+			}
+		}
 	}
 }
 
