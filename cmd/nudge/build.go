@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"html/template"
 	"io"
 	"os"
@@ -106,12 +107,15 @@ func runBuild(e *env, o *buildOptions) error {
 		return err
 	}
 
-	// Who already gets each wave, by lower-cased address: two accounts
-	// sharing a mailbox get one message.
-	recipients := make([]map[string]string, len(waves))
-	for i := range recipients {
-		recipients[i] = map[string]string{}
+	// Who already gets each wave, by wave and hash of the lower-cased
+	// address (not the address, which would keep every one alive): two
+	// accounts sharing a mailbox get one message.
+	type recipient struct {
+		wave int
+		addr uint64
 	}
+	recipients := map[recipient]struct{}{}
+	seed := maphash.MakeSeed()
 	var (
 		pieces   = map[string]*piece{}
 		order    []string
@@ -169,12 +173,12 @@ func runBuild(e *env, o *buildOptions) error {
 				skipped = append(skipped, fmt.Sprintf("wave %s: %s (%s): %s: skipped", w.ID, person.UserPrincipalName, person.ID, why))
 				continue
 			}
-			addr := strings.ToLower(person.Mail)
-			if first, dup := recipients[wi][addr]; dup {
-				skipped = append(skipped, fmt.Sprintf("wave %s: %s (%s): mail address %s is also %s's: skipped, one message per address", w.ID, person.UserPrincipalName, person.ID, person.Mail, first))
+			rk := recipient{wi, maphash.String(seed, strings.ToLower(person.Mail))}
+			if _, dup := recipients[rk]; dup {
+				skipped = append(skipped, fmt.Sprintf("wave %s: %s (%s): another person in this wave has mail address %s: skipped, one message per address", w.ID, person.UserPrincipalName, person.ID, person.Mail))
 				continue
 			}
-			recipients[wi][addr] = person.UserPrincipalName
+			recipients[rk] = struct{}{}
 			if copied == nil {
 				// The source reuses person; workers need their own.
 				c := *person

@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 )
@@ -88,13 +89,22 @@ func Domain(addr string) string {
 // wrapped in multipart/mixed when there are attachments.
 func (m *Message) WriteTo(w io.Writer) (int64, error) {
 	cw := &countWriter{w: w}
-	bw := bufio.NewWriterSize(cw, 32<<10)
+	bw := writers.Get().(*bufio.Writer)
+	bw.Reset(cw)
+	defer func() {
+		bw.Reset(nil)
+		writers.Put(bw)
+	}()
 	if err := m.write(bw); err != nil {
 		return cw.n, err
 	}
 	err := bw.Flush()
 	return cw.n, err
 }
+
+// writers are reused: a message is written often, and its buffer is the
+// largest allocation of the write.
+var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
 
 func (m *Message) write(w *bufio.Writer) error {
 	if m.ID == "" || m.To.Email == "" || m.From.Email == "" {

@@ -30,6 +30,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"io/fs"
 	"path"
@@ -79,14 +80,44 @@ func (s *Source) Load(ctx context.Context) (*directory.Directory, error) {
 var _ directory.Streamer = (*Source)(nil)
 
 // regEntry is what the join keeps of a registration row until its user
-// comes by: the row without its id (the map key), with its method list
-// shared among everyone who registered the same methods.
+// comes by, kept small since there is one per person: flags instead of
+// bools, the time as a number, the method list and user type shared among
+// everyone with the same, the page as an index.
 type regEntry struct {
-	id    string
-	row   registrationRow
-	page  string
-	order int
-	used  bool
+	upn     string   // for messages about a row with no user
+	methods []string // shared
+	updated int64    // Unix nanoseconds; 0 when the row had none
+	order   int32
+	page    uint16 // index into the report's pages
+	kind    uint8  // index into the report's user types
+	flags   uint8
+}
+
+const (
+	regAdmin uint8 = 1 << iota
+	regSSPR
+	regMFARegistered
+	regMFACapable
+	regPasswordless
+	regUsed
+)
+
+// row rebuilds the registration row for apply.
+func (r *regEntry) row(userTypes []string) registrationRow {
+	row := registrationRow{
+		UserPrincipalName:     r.upn,
+		UserType:              userTypes[r.kind],
+		IsAdmin:               r.flags&regAdmin != 0,
+		IsSsprRegistered:      r.flags&regSSPR != 0,
+		IsMfaRegistered:       r.flags&regMFARegistered != 0,
+		IsMfaCapable:          r.flags&regMFACapable != 0,
+		IsPasswordlessCapable: r.flags&regPasswordless != 0,
+		MethodsRegistered:     r.methods,
+	}
+	if r.updated != 0 {
+		row.LastUpdatedDateTime = time.Unix(0, r.updated).UTC().Format(time.RFC3339Nano)
+	}
+	return row
 }
 
 // Stream reads the folder and calls each for every person in users.json
@@ -103,8 +134,10 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 
 	// The report first: it is smaller per row than a user, and users can
 	// then be joined and handed on as they are read.
-	reg := make(map[string]*regEntry)
+	reg := make(map[string]regEntry)
 	methodSets := make(map[string][]string)
+	kinds := map[string]uint8{}
+	var userTypes []string
 	var newest time.Time
 	err := l.readPages(RegistrationFile, func(page string, dec *json.Decoder) error {
 		var r registrationRow
@@ -121,17 +154,41 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 		} else {
 			methodSets[key] = r.MethodsRegistered
 		}
-		id := r.ID
-		r.ID = ""
-		reg[id] = &regEntry{id: id, row: r, page: page, order: len(reg)}
+		e := regEntry{upn: r.UserPrincipalName, methods: r.MethodsRegistered, order: int32(len(reg)), page: uint16(len(l.pages) - 1)}
+		k, ok := kinds[r.UserType]
+		if !ok {
+			k = uint8(len(userTypes))
+			kinds[r.UserType] = k
+			userTypes = append(userTypes, r.UserType)
+		}
+		e.kind = k
+		for _, f := range []struct {
+			on   bool
+			flag uint8
+		}{{r.IsAdmin, regAdmin}, {r.IsSsprRegistered, regSSPR}, {r.IsMfaRegistered, regMFARegistered}, {r.IsMfaCapable, regMFACapable}, {r.IsPasswordlessCapable, regPasswordless}} {
+			if f.on {
+				e.flags |= f.flag
+			}
+		}
+		if r.LastUpdatedDateTime != "" {
+			if t, err := time.Parse(time.RFC3339, r.LastUpdatedDateTime); err == nil {
+				e.updated = t.UnixNano()
+			} else {
+				d.Problems = append(d.Problems, directory.Problem{Who: who(r.UserPrincipalName, r.ID), Source: s.display(page), What: fmt.Sprintf("lastUpdatedDateTime %q is not an RFC 3339 time: left empty", r.LastUpdatedDateTime)})
+			}
+		}
+		reg[r.ID] = e
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 
+	regPages := l.pages
 	l.pages = nil
-	seen := make(map[string]struct{})
+	// Ids seen, by hash: a set of strings would keep every id alive.
+	seen := make(map[uint64]struct{})
+	seed := maphash.MakeSeed()
 	var p directory.Person
 	err = l.readPages(UsersFile, func(page string, dec *json.Decoder) error {
 		var u userRow
@@ -142,16 +199,19 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 			d.Problems = append(d.Problems, directory.Problem{Who: who(u.UserPrincipalName, "(no id)"), Source: s.display(page), What: "user has no id: left out"})
 			return nil
 		}
-		if _, dup := seen[u.ID]; dup {
+		h := maphash.String(seed, u.ID)
+		if _, dup := seen[h]; dup {
 			d.Problems = append(d.Problems, directory.Problem{Who: who(u.UserPrincipalName, u.ID), Source: s.display(page), What: "user appears twice: second row left out"})
 			return nil
 		}
-		seen[u.ID] = struct{}{}
+		seen[h] = struct{}{}
 		p = u.person()
 		if r, ok := reg[u.ID]; ok {
-			r.used = true
-			if err := r.row.apply(&p); err != nil {
-				d.Problems = append(d.Problems, directory.Problem{Who: who(p.UserPrincipalName, p.ID), Source: s.display(r.page), What: err.Error()})
+			r.flags |= regUsed
+			reg[u.ID] = r
+			row := r.row(userTypes)
+			if err := row.apply(&p); err != nil {
+				d.Problems = append(d.Problems, directory.Problem{Who: who(p.UserPrincipalName, p.ID), Source: s.display(regPages[r.page]), What: err.Error()})
 			}
 			if p.RegistrationUpdated.After(newest) {
 				newest = p.RegistrationUpdated
@@ -167,15 +227,19 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 		return nil, err
 	}
 
-	var orphans []*regEntry
-	for _, r := range reg {
-		if !r.used {
-			orphans = append(orphans, r)
+	type orphan struct {
+		id string
+		regEntry
+	}
+	var orphans []orphan
+	for id, r := range reg {
+		if r.flags&regUsed == 0 {
+			orphans = append(orphans, orphan{id, r})
 		}
 	}
 	sort.Slice(orphans, func(i, j int) bool { return orphans[i].order < orphans[j].order })
 	for _, r := range orphans {
-		d.Problems = append(d.Problems, directory.Problem{Who: who(r.row.UserPrincipalName, r.id), Source: s.display(r.page), What: "registration row for nobody in " + UsersFile + ": left out (is users.json from the same pull?)"})
+		d.Problems = append(d.Problems, directory.Problem{Who: who(r.upn, r.id), Source: s.display(regPages[r.page]), What: "registration row for nobody in " + UsersFile + ": left out (is users.json from the same pull?)"})
 	}
 
 	if d.Policy, err = s.readPolicy(); err != nil {

@@ -286,10 +286,10 @@ func TestLoadProblems(t *testing.T) {
 	}
 	want := []directory.Problem{
 		{Who: "twice@contoso.example", Source: "snap/userRegistrationDetails.json", What: "second registration row: left out"},
+		{Who: "badTime", Source: "snap/userRegistrationDetails.json", What: `lastUpdatedDateTime "yesterday" is not an RFC 3339 time: left empty`},
 		{Who: "noRow@contoso.example", Source: "snap/users.json", What: "no row in userRegistrationDetails.json: registration state unknown"},
 		{Who: "noid@contoso.example", Source: "snap/users.json", What: "user has no id: left out"},
 		{Who: "ok@contoso.example", Source: "snap/users-002.json", What: "user appears twice: second row left out"},
-		{Who: "badTime@contoso.example", Source: "snap/userRegistrationDetails.json", What: `lastUpdatedDateTime "yesterday" is not an RFC 3339 time: left empty`},
 		{Who: "ghost@contoso.example", Source: "snap/userRegistrationDetails.json", What: "registration row for nobody in users.json: left out (is users.json from the same pull?)"},
 	}
 	if diff := cmp.Diff(want, d.Problems); diff != "" {
