@@ -218,6 +218,7 @@ func runBuild(e *env, o *buildOptions) error {
 	for _, k := range order {
 		list = append(list, pieces[k])
 	}
+	sortPieces(p.c, list)
 	if err := writePreviewIndex(filepath.Join(stage, "preview", "index.html"), p, list, now); err != nil {
 		return err
 	}
@@ -264,6 +265,31 @@ func buildOne(p *project, stage string, j buildJob, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// sortPieces orders pieces as the campaign file does: waves, then
+// audiences, then languages.
+func sortPieces(c *campaign.Campaign, list []*piece) {
+	rank := map[string]int{}
+	for i, w := range c.Waves {
+		rank["w:"+w.ID] = i
+	}
+	for i, a := range c.Audiences {
+		rank["a:"+a.Name] = i
+	}
+	for i, l := range c.Defaults.Locales {
+		rank["l:"+l] = i
+	}
+	sort.SliceStable(list, func(i, j int) bool {
+		a, b := list[i], list[j]
+		if a.wave != b.wave {
+			return rank["w:"+a.wave] < rank["w:"+b.wave]
+		}
+		if a.audience != b.audience {
+			return rank["a:"+a.audience] < rank["a:"+b.audience]
+		}
+		return rank["l:"+a.locale] < rank["l:"+b.locale]
+	})
 }
 
 func selectWaves(c *campaign.Campaign, ids []string) ([]*campaign.Wave, error) {

@@ -43,9 +43,7 @@ func writeQP(w *bufio.Writer, s string) {
 			w.WriteString("=\r\n")
 			col = 0
 		}
-		w.WriteByte('=')
-		w.WriteByte(hexUpper[c>>4])
-		w.WriteByte(hexUpper[c&0x0f])
+		w.WriteString(qpEscaped[c])
 		col += 3
 		i++
 	}
@@ -67,4 +65,11 @@ var qpPlain = func() (t [256]bool) {
 	return t
 }()
 
-const hexUpper = "0123456789ABCDEF"
+// qpEscaped holds "=XX" for every byte.
+var qpEscaped = func() (t [256]string) {
+	const hex = "0123456789ABCDEF"
+	for c := range t {
+		t[c] = string([]byte{'=', hex[c>>4], hex[c&0x0f]})
+	}
+	return t
+}()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"text/template"
 	"time"
@@ -72,6 +73,41 @@ func BenchmarkRender(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "emails/s")
+}
+
+// BenchmarkRenderParallel is BenchmarkRender on every core, as nudge build
+// runs it.
+func BenchmarkRenderParallel(b *testing.B) {
+	e, c := demoEngine(b)
+	people := benchPeople(1024)
+	ctx := Context{WaveID: "announce", WaveName: "Announcement", Audience: "ready"}
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	if _, err := e.Email("announce", &people[0], ctx); err != nil {
+		b.Fatal(err)
+	}
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			p := &people[int(next.Add(1))%len(people)]
+			doc, err := e.Email("announce", p, ctx)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			m := &deliver.Message{
+				ID: deliver.MessageID("contoso.example", c.ID, "announce", p.ID), Date: now,
+				From: deliver.Address{Name: c.Sender.Name, Email: c.Sender.Address}, To: deliver.Address{Name: p.DisplayName, Email: p.Mail},
+				Subject: doc.Subject, Text: doc.Text, HTML: doc.HTML,
+			}
+			if _, err := m.WriteTo(io.Discard); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "emails/s")
 }
 

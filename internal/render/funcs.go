@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nudge-passkeys/nudge/internal/campaign"
@@ -69,10 +70,28 @@ func guideURL(c *campaign.Campaign, page string) (string, error) {
 	return c.Links.Guides + page, nil
 }
 
+// checkedLinks remembers checkLink's answers: templates link to the same
+// few URLs for everyone.
+var checkedLinks sync.Map // string → string
+
+// destination escapes what cannot stand in a Markdown <...> destination.
+var destination = strings.NewReplacer("<", "%3C", ">", "%3E", "\\", "%5C", " ", "%20")
+
 // checkLink accepts absolute https and mailto links only (emails must not
 // send people to relative or cleartext URLs), and returns the URL in a form
 // safe inside a Markdown <...> destination.
 func checkLink(s string) (string, error) {
+	if v, ok := checkedLinks.Load(s); ok {
+		return v.(string), nil
+	}
+	out, err := parseLink(s)
+	if err == nil {
+		checkedLinks.Store(s, out)
+	}
+	return out, err
+}
+
+func parseLink(s string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil {
 		return "", fmt.Errorf("%q is not a URL", s)
@@ -83,8 +102,7 @@ func checkLink(s string) (string, error) {
 	default:
 		return "", fmt.Errorf("%q: links must be absolute https:// (or mailto:) URLs", s)
 	}
-	out := u.String()
-	return strings.NewReplacer("<", "%3C", ">", "%3E", "\\", "%5C", " ", "%20").Replace(out), nil
+	return destination.Replace(u.String()), nil
 }
 
 var months = map[string][12]string{

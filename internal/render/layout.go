@@ -52,7 +52,7 @@ type layoutData struct {
 type preparedLayout struct {
 	parts  []string // static HTML; len(parts) == len(slots)+1
 	slots  []slot
-	styles map[string]string // element kind ("p", "a.button", "h2") → inline style
+	styles map[string][]byte // element kind ("p", "a.button", "h2") → inline style
 }
 
 // specimen has one element of every kind the Markdown renderer emits.
@@ -74,7 +74,7 @@ func prepareLayout(t *htmltemplate.Template, base layoutData, footer htmltemplat
 	if err != nil {
 		return nil, err
 	}
-	pl := &preparedLayout{styles: map[string]string{}}
+	pl := &preparedLayout{styles: map[string][]byte{}}
 	rest := page
 	for {
 		at, which := -1, slot(0)
@@ -124,7 +124,7 @@ func prepareLayout(t *htmltemplate.Template, base layoutData, footer htmltemplat
 				}
 			}
 			if kind != "" && style != "" {
-				pl.styles[kind] = style
+				pl.styles[kind] = []byte(style)
 			}
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {

@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"text/template"
@@ -212,7 +211,7 @@ func execLine(t *template.Template, d any) (string, error) {
 }
 
 // markdown renders Markdown source to styled HTML and to plain text.
-func (e *Engine) markdown(html, text *bytes.Buffer, src []byte, styles map[string]string) error {
+func (e *Engine) markdown(html, text *bytes.Buffer, src []byte, styles map[string][]byte) error {
 	doc := e.md.Parser().Parse(gtext.NewReader(src))
 	style(doc, styles)
 	if err := e.md.Renderer().Render(html, src, doc); err != nil {
@@ -224,10 +223,10 @@ func (e *Engine) markdown(html, text *bytes.Buffer, src []byte, styles map[strin
 
 // style sets the inline style of every element from the layout's CSS, and
 // turns links written by the button helper into buttons.
-func style(doc ast.Node, styles map[string]string) {
+func style(doc ast.Node, styles map[string][]byte) {
 	set := func(n ast.Node, kind string) {
 		if s, ok := styles[kind]; ok {
-			n.SetAttributeString("style", []byte(s))
+			n.SetAttributeString("style", s)
 		}
 	}
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
@@ -238,11 +237,11 @@ func style(doc ast.Node, styles map[string]string) {
 		case *ast.Paragraph:
 			set(n, "p")
 		case *ast.Heading:
-			set(n, "h"+strconv.Itoa(min(n.Level, 4)))
+			set(n, headings[min(n.Level, len(headings))-1])
 		case *ast.Link:
 			if string(n.Title) == buttonTitle {
 				n.Title = nil
-				n.SetAttributeString("class", []byte("button"))
+				n.SetAttributeString("class", buttonClass)
 				set(n, "a.button")
 				if p, ok := n.Parent().(*ast.Paragraph); ok {
 					set(p, "p.button")
@@ -286,6 +285,11 @@ func style(doc ast.Node, styles map[string]string) {
 		return ast.WalkContinue, nil
 	})
 }
+
+var (
+	headings    = []string{"h1", "h2", "h3", "h4"}
+	buttonClass = []byte("button")
+)
 
 // Prepare parses template name in locale, with its layout and partials, so
 // that errors surface before anything is sent.
