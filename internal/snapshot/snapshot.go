@@ -35,7 +35,6 @@ import (
 	"io/fs"
 	"path"
 	"reflect"
-	"sort"
 	"strings"
 	"time"
 
@@ -84,12 +83,11 @@ var _ directory.Streamer = (*Source)(nil)
 // bools, the time as a number, the method list and user type shared among
 // everyone with the same, the page as an index.
 type regEntry struct {
-	upn     string   // for messages about a row with no user
 	methods []string // shared
 	updated int64    // Unix nanoseconds; 0 when the row had none
 	order   int32
-	page    uint16 // index into the report's pages
-	kind    uint8  // index into the report's user types
+	page    uint32 // index into the report's pages
+	kind    uint32 // index into the report's user types
 	flags   uint8
 }
 
@@ -105,7 +103,6 @@ const (
 // row rebuilds the registration row for apply.
 func (r *regEntry) row(userTypes []string) registrationRow {
 	row := registrationRow{
-		UserPrincipalName:     r.upn,
 		UserType:              userTypes[r.kind],
 		IsAdmin:               r.flags&regAdmin != 0,
 		IsSsprRegistered:      r.flags&regSSPR != 0,
@@ -134,9 +131,15 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 
 	// The report first: it is smaller per row than a user, and users can
 	// then be joined and handed on as they are read.
-	reg := make(map[string]regEntry)
+	// Indexed by a 128-bit hash of the id rather than the id, which would
+	// keep a string per person alive.
+	reg := make(map[[2]uint64]regEntry)
+	seeds := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+	key := func(id string) [2]uint64 {
+		return [2]uint64{maphash.String(seeds[0], id), maphash.String(seeds[1], id)}
+	}
 	methodSets := make(map[string][]string)
-	kinds := map[string]uint8{}
+	kinds := map[string]uint32{}
 	var userTypes []string
 	var newest time.Time
 	err := l.readPages(RegistrationFile, func(page string, dec *json.Decoder) error {
@@ -144,24 +147,25 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 		if err := dec.Decode(&r); err != nil {
 			return err
 		}
-		if _, dup := reg[r.ID]; dup {
+		k := key(r.ID)
+		if _, dup := reg[k]; dup {
 			d.Problems = append(d.Problems, directory.Problem{Who: who(r.UserPrincipalName, r.ID), Source: s.display(page), What: "second registration row: left out"})
 			return nil
 		}
-		key := strings.Join(r.MethodsRegistered, "\x00")
-		if shared, ok := methodSets[key]; ok {
+		set := strings.Join(r.MethodsRegistered, "\x00")
+		if shared, ok := methodSets[set]; ok {
 			r.MethodsRegistered = shared
 		} else {
-			methodSets[key] = r.MethodsRegistered
+			methodSets[set] = r.MethodsRegistered
 		}
-		e := regEntry{upn: r.UserPrincipalName, methods: r.MethodsRegistered, order: int32(len(reg)), page: uint16(len(l.pages) - 1)}
-		k, ok := kinds[r.UserType]
+		e := regEntry{methods: r.MethodsRegistered, order: int32(len(reg)), page: uint32(len(l.pages) - 1)}
+		kind, ok := kinds[r.UserType]
 		if !ok {
-			k = uint8(len(userTypes))
-			kinds[r.UserType] = k
+			kind = uint32(len(userTypes))
+			kinds[r.UserType] = kind
 			userTypes = append(userTypes, r.UserType)
 		}
-		e.kind = k
+		e.kind = kind
 		for _, f := range []struct {
 			on   bool
 			flag uint8
@@ -177,7 +181,7 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 				d.Problems = append(d.Problems, directory.Problem{Who: who(r.UserPrincipalName, r.ID), Source: s.display(page), What: fmt.Sprintf("lastUpdatedDateTime %q is not an RFC 3339 time: left empty", r.LastUpdatedDateTime)})
 			}
 		}
-		reg[r.ID] = e
+		reg[k] = e
 		return nil
 	})
 	if err != nil {
@@ -206,9 +210,10 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 		}
 		seen[h] = struct{}{}
 		p = u.person()
-		if r, ok := reg[u.ID]; ok {
+		k := key(u.ID)
+		if r, ok := reg[k]; ok {
 			r.flags |= regUsed
-			reg[u.ID] = r
+			reg[k] = r
 			row := r.row(userTypes)
 			if err := row.apply(&p); err != nil {
 				d.Problems = append(d.Problems, directory.Problem{Who: who(p.UserPrincipalName, p.ID), Source: s.display(regPages[r.page]), What: err.Error()})
@@ -227,19 +232,35 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 		return nil, err
 	}
 
-	type orphan struct {
-		id string
-		regEntry
-	}
-	var orphans []orphan
-	for id, r := range reg {
+	orphans := 0
+	for _, r := range reg {
 		if r.flags&regUsed == 0 {
-			orphans = append(orphans, orphan{id, r})
+			orphans++
 		}
 	}
-	sort.Slice(orphans, func(i, j int) bool { return orphans[i].order < orphans[j].order })
-	for _, r := range orphans {
-		d.Problems = append(d.Problems, directory.Problem{Who: who(r.upn, r.id), Source: s.display(regPages[r.page]), What: "registration row for nobody in " + UsersFile + ": left out (is users.json from the same pull?)"})
+	if orphans > 0 {
+		// Rows nobody claimed are rare: read the report again for their
+		// ids and names rather than keep those for everyone.
+		l.pages = nil
+		err := l.readPages(RegistrationFile, func(page string, dec *json.Decoder) error {
+			var r struct {
+				ID                string `json:"id"`
+				UserPrincipalName string `json:"userPrincipalName"`
+			}
+			if err := dec.Decode(&r); err != nil {
+				return err
+			}
+			k := key(r.ID)
+			if e, ok := reg[k]; ok && e.flags&regUsed == 0 {
+				e.flags |= regUsed // report a duplicated id once
+				reg[k] = e
+				d.Problems = append(d.Problems, directory.Problem{Who: who(r.UserPrincipalName, r.ID), Source: s.display(page), What: "registration row for nobody in " + UsersFile + ": left out (is users.json from the same pull?)"})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 
 	if d.Policy, err = s.readPolicy(); err != nil {
