@@ -3,14 +3,17 @@ package render
 import (
 	"encoding/json"
 	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nudge-passkeys/nudge/content"
 	"github.com/nudge-passkeys/nudge/internal/campaign"
 	"github.com/nudge-passkeys/nudge/internal/directory"
+	"github.com/nudge-passkeys/nudge/templates"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -170,5 +173,39 @@ func TestFormatDate(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("formatDate(%s) = %q, %v; want %q", locale, got, err, want)
 		}
+	}
+}
+
+// TestShippedTemplatesGolden pins the demo templates as readers get them, so
+// that a change to a template or the renderer shows up as a diff in review.
+func TestShippedTemplatesGolden(t *testing.T) {
+	data, err := fs.ReadFile(content.FS, "campaign.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := campaign.Parse("campaign.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(templates.FS, "templates", c)
+	for _, tc := range []struct{ template, audience, lang string }{
+		{"announce", "ready", "en-GB"},
+		{"onboard", "onboard", "fr-FR"},
+		{"admins", "admins", "de-DE"},
+	} {
+		t.Run(tc.template, func(t *testing.T) {
+			p := person("Ann O'Brien <Ops>", "Ann")
+			p.PreferredLanguage = tc.lang
+			doc, err := e.Email(tc.template, p, Context{WaveID: tc.template, Audience: tc.audience})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fs := Lint(doc, AllowedHosts(c)); len(fs) > 0 {
+				t.Errorf("lint: %v", fs)
+			}
+			name := filepath.Join("testdata", "golden", "shipped-"+tc.template+"."+doc.Locale)
+			golden(t, name+".html", doc.HTML)
+			golden(t, name+".txt", "Subject: "+doc.Subject+"\nPreheader: "+doc.Preheader+"\n\n"+doc.Text)
+		})
 	}
 }
