@@ -14,6 +14,7 @@ import (
 	"github.com/nudge-passkeys/nudge/internal/atomicfile"
 	"github.com/nudge-passkeys/nudge/internal/audience"
 	"github.com/nudge-passkeys/nudge/internal/directory"
+	"github.com/nudge-passkeys/nudge/internal/untrusted"
 )
 
 type audiencesOptions struct {
@@ -139,21 +140,7 @@ func writePersonCSV(cw *csv.Writer, p *directory.Person) error {
 	rec := []string{p.UserPrincipalName, p.Mail, p.DisplayName, p.GivenName, p.Surname, p.Department, p.JobTitle, p.OfficeLocation, p.PreferredLanguage, p.UsageLocation,
 		fmt.Sprint(p.IsAdmin), fmt.Sprint(p.IsMFACapable), fmt.Sprint(p.HasPasskey()), strings.Join(p.MethodsRegistered, " ")}
 	for k := range rec {
-		rec[k] = cellText(rec[k])
+		rec[k] = untrusted.Cell(rec[k])
 	}
 	return cw.Write(rec)
-}
-
-// cellText keeps a directory value from being run as a spreadsheet formula:
-// a value starting with = + - @ tab or CR gets a leading apostrophe, which
-// spreadsheets show as text (OWASP's advice for CSV injection).
-func cellText(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"github.com/nudge-passkeys/nudge/internal/untrusted"
 	"io"
 	"mime"
 	"net/mail"
@@ -27,7 +28,7 @@ type Address struct {
 // Control characters in the name (a directory value) are folded to spaces
 // first, so a name can never start a new header line.
 func (a Address) String() string {
-	name := oneLine(a.Name)
+	name := untrusted.OneLine(a.Name)
 	// net/mail Q-encodes a non-ASCII name leaving a backslash as it is,
 	// which RFC 2047 §5 forbids in a phrase and its own parser rejects; B
 	// encoding has no backslash.
@@ -209,7 +210,7 @@ func safeFilename(s string) string {
 // encodeWord makes a header value safe: one line, RFC 2047 encoded when it
 // is not plain ASCII or could be mistaken for an encoded word.
 func encodeWord(s string) string {
-	s = oneLine(s)
+	s = untrusted.OneLine(s)
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
 			return mime.QEncoding.Encode("utf-8", s)
@@ -279,19 +280,6 @@ func header(w *bufio.Writer, name, value string) {
 		col += 1 + len(word)
 	}
 	w.WriteString("\r\n")
-}
-
-// oneLine folds control characters to spaces.
-func oneLine(s string) string {
-	if strings.IndexFunc(s, unicode.IsControl) < 0 {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
 }
 
 type countWriter struct {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/nudge-passkeys/nudge/internal/campaign"
 	"github.com/nudge-passkeys/nudge/internal/directory"
+	"github.com/nudge-passkeys/nudge/internal/untrusted"
 )
 
 // text is the constraint of the two untrusted-text types.
@@ -33,7 +34,7 @@ func (s mdText) String() string { return escapeMarkdown(string(s)) }
 // lineText is untrusted text printed into a single-line header value.
 type lineText string
 
-func (s lineText) String() string { return oneLine(string(s)) }
+func (s lineText) String() string { return untrusted.OneLine(string(s)) }
 
 // PersonView is what templates see of a person.
 type PersonView[T text] struct {
@@ -154,19 +155,6 @@ func escapeMarkdown(s string) string {
 
 func isASCIIPunct(c byte) bool {
 	return (c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') || (c >= '{' && c <= '~')
-}
-
-// oneLine folds control characters (CR, LF, tab, …) to spaces.
-func oneLine(s string) string {
-	if strings.IndexFunc(s, unicode.IsControl) < 0 {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
 }
 
 // raw returns the unescaped string behind a template value.

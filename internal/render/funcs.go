@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nudge-passkeys/nudge/internal/campaign"
+	"github.com/nudge-passkeys/nudge/internal/untrusted"
 )
 
 // buttonTitle marks a Markdown link written by the button helper; the
@@ -54,7 +55,7 @@ func lineFuncs(c *campaign.Campaign, locale string) map[string]any {
 	return map[string]any{
 		"button": noLinks("button"),
 		"link":   noLinks("link"),
-		"mailto": func(addr any) string { return oneLine(raw(addr)) },
+		"mailto": func(addr any) string { return untrusted.OneLine(raw(addr)) },
 		"guide":  func(page any) (string, error) { return guideURL(c, raw(page)) },
 		"date":   func(t any) (string, error) { return formatDate(t, locale) },
 	}

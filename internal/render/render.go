@@ -23,6 +23,7 @@ import (
 
 	"github.com/nudge-passkeys/nudge/internal/campaign"
 	"github.com/nudge-passkeys/nudge/internal/directory"
+	"github.com/nudge-passkeys/nudge/internal/untrusted"
 )
 
 // Document is one rendered piece for one person.
@@ -207,7 +208,7 @@ func execLine(t *template.Template, d any) (string, error) {
 	if err := t.Execute(&b, d); err != nil {
 		return "", err
 	}
-	return strings.Join(strings.Fields(oneLine(b.String())), " "), nil
+	return strings.Join(strings.Fields(untrusted.OneLine(b.String())), " "), nil
 }
 
 // markdown renders Markdown source to styled HTML and to plain text.

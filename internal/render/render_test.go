@@ -13,6 +13,7 @@ import (
 	"github.com/nudge-passkeys/nudge/content"
 	"github.com/nudge-passkeys/nudge/internal/campaign"
 	"github.com/nudge-passkeys/nudge/internal/directory"
+	"github.com/nudge-passkeys/nudge/internal/untrusted"
 	"github.com/nudge-passkeys/nudge/templates"
 )
 
@@ -128,7 +129,7 @@ func TestHostileNamesStayText(t *testing.T) {
 			}
 			// The name must be in the text part exactly as written (control
 			// characters folded to spaces), and no markup may come from it.
-			want := oneLine(h.DisplayName)
+			want := untrusted.OneLine(h.DisplayName)
 			if !strings.Contains(doc.Text, "directory: "+want+" (") {
 				t.Errorf("text part lacks the literal name %q:\n%s", want, doc.Text)
 			}
