@@ -40,6 +40,16 @@ type Campaign struct {
 	Audiences []Audience `yaml:"audiences"`
 	Waves     []Wave     `yaml:"waves"`
 
+	// SMTP is how `nudge send --via smtp` reaches the mail server.
+	SMTP SMTP `yaml:"smtp"`
+	// Pacing caps each sending mailbox; Senders, when set, are several
+	// mailboxes that share the work, each with its own caps.
+	Pacing  Pacing          `yaml:"pacing"`
+	Senders []SenderMailbox `yaml:"senders"`
+	// Proof is the address proofs go to (send --redirect-to without an
+	// address, preview's "send a proof to me").
+	Proof string `yaml:"proof"`
+
 	// File is the name the campaign was read from, for messages.
 	File string `yaml:"-"`
 	at   positions
@@ -65,6 +75,46 @@ type Sender struct {
 	Address string `yaml:"address"`
 	ReplyTo string `yaml:"reply_to"`
 }
+
+// SMTP configures the SMTP relay. Passwords never go here: they come from
+// the environment (NUDGE_SMTP_PASSWORD).
+type SMTP struct {
+	Host string `yaml:"host"`
+	Port int    `yaml:"port"`
+	// TLS is starttls (the default: required, never falls back to
+	// cleartext), implicit (port 465) or none (only with AllowInsecure).
+	TLS           string `yaml:"tls"`
+	AllowInsecure bool   `yaml:"allow_insecure"`
+	// Auth is xoauth2 (Exchange Online's default now that basic SMTP AUTH
+	// is being turned off), plain, login or none.
+	Auth     string `yaml:"auth"`
+	Username string `yaml:"username"`
+	// CAFile is a PEM bundle of extra trusted roots, for TLS-inspecting
+	// proxies; relative to the campaign file.
+	CAFile string `yaml:"ca_file"`
+}
+
+// Pacing caps what one mailbox sends. The defaults are 90% of Exchange
+// Online's limits (30 messages a minute, 10,000 recipients a day per
+// mailbox), leaving headroom for the mailbox's human mail.
+type Pacing struct {
+	RatePerMinute int `yaml:"rate_per_minute"`
+	PerDay        int `yaml:"per_day"`
+}
+
+// SenderMailbox is one of several mailboxes that share a campaign's sending.
+type SenderMailbox struct {
+	Address       string `yaml:"address"`
+	Username      string `yaml:"username"` // SMTP login, when not the address
+	RatePerMinute int    `yaml:"rate_per_minute"`
+	PerDay        int    `yaml:"per_day"`
+}
+
+// Default pacing.
+const (
+	DefaultRatePerMinute = 27
+	DefaultPerDay        = 9000
+)
 
 // Links are the URLs templates may point to.
 type Links struct {
@@ -292,6 +342,36 @@ func (c *Campaign) applyDefaults() {
 	if c.Sender.Name == "" {
 		c.Sender.Name = c.Organisation.Team
 	}
+	if c.Pacing.RatePerMinute == 0 {
+		c.Pacing.RatePerMinute = DefaultRatePerMinute
+	}
+	if c.Pacing.PerDay == 0 {
+		c.Pacing.PerDay = DefaultPerDay
+	}
+	for i := range c.Senders {
+		if c.Senders[i].RatePerMinute == 0 {
+			c.Senders[i].RatePerMinute = c.Pacing.RatePerMinute
+		}
+		if c.Senders[i].PerDay == 0 {
+			c.Senders[i].PerDay = c.Pacing.PerDay
+		}
+	}
+	if c.SMTP.TLS == "" {
+		c.SMTP.TLS = "starttls"
+	}
+	if c.SMTP.Auth == "" {
+		c.SMTP.Auth = "xoauth2"
+	}
+	if c.SMTP.Port == 0 {
+		switch c.SMTP.TLS {
+		case "implicit":
+			c.SMTP.Port = 465
+		case "none":
+			c.SMTP.Port = 25
+		default:
+			c.SMTP.Port = 587
+		}
+	}
 	for i := range c.Audiences {
 		c.Audiences[i].Line = c.Line(fmt.Sprintf("audiences[%d].where", i))
 		if c.Audiences[i].Line == 0 {
@@ -380,6 +460,8 @@ func (c *Campaign) validate() []problem {
 		add("defaults.locale", "defaults.locale: %q is not in defaults.locales %v", c.Defaults.Locale, c.Defaults.Locales)
 	}
 
+	c.validateDelivery(add)
+
 	audiences := map[string]bool{}
 	if len(c.Audiences) == 0 {
 		add("", "audiences: none: define at least one audience")
@@ -433,6 +515,70 @@ func (c *Campaign) validate() []problem {
 		}
 	}
 	return ps
+}
+
+func (c *Campaign) validateDelivery(add func(path, format string, args ...any)) {
+	switch c.SMTP.TLS {
+	case "starttls", "implicit":
+	case "none":
+		if !c.SMTP.AllowInsecure {
+			add("smtp.tls", "smtp.tls: none sends mail and passwords in clear: set allow_insecure: true only for a relay on a trusted network")
+		}
+	default:
+		add("smtp.tls", "smtp.tls: %q: use starttls, implicit or none", c.SMTP.TLS)
+	}
+	switch c.SMTP.Auth {
+	case "xoauth2", "none":
+	case "plain", "login":
+		if c.SMTP.Username == "" {
+			add("smtp.auth", "smtp.auth: %s needs smtp.username (the password comes from NUDGE_SMTP_PASSWORD)", c.SMTP.Auth)
+		}
+	default:
+		add("smtp.auth", "smtp.auth: %q: use xoauth2, plain, login or none", c.SMTP.Auth)
+	}
+	if c.SMTP.Port < 0 || c.SMTP.Port > 65535 {
+		add("smtp.port", "smtp.port: %d is not a port", c.SMTP.Port)
+	}
+	if c.SMTP.Host != "" && strings.ContainsAny(c.SMTP.Host, "/: ") {
+		add("smtp.host", "smtp.host: %q: give a host name only, such as smtp.office365.com (the port goes in smtp.port)", c.SMTP.Host)
+	}
+	for _, p := range []struct {
+		path string
+		v    int
+	}{{"pacing.rate_per_minute", c.Pacing.RatePerMinute}, {"pacing.per_day", c.Pacing.PerDay}} {
+		if p.v < 0 {
+			add(p.path, "%s: %d: must be positive", p.path, p.v)
+		}
+	}
+	seen := map[string]bool{}
+	for i, s := range c.Senders {
+		path := fmt.Sprintf("senders[%d]", i)
+		if err := checkAddress(s.Address); err != nil {
+			add(path+".address", "senders[%d].address: %v", i, err)
+		}
+		if seen[strings.ToLower(s.Address)] {
+			add(path+".address", "senders: %s is listed twice", s.Address)
+		}
+		seen[strings.ToLower(s.Address)] = true
+		// Caps inherited from pacing are reported there, once.
+		if (s.RatePerMinute < 0 && s.RatePerMinute != c.Pacing.RatePerMinute) || (s.PerDay < 0 && s.PerDay != c.Pacing.PerDay) {
+			add(path, "senders[%d]: caps must be positive", i)
+		}
+	}
+	if c.Proof != "" {
+		if err := checkAddress(c.Proof); err != nil {
+			add("proof", "proof: %v", err)
+		}
+	}
+}
+
+// Mailboxes returns the mailboxes that send: the senders list when there
+// is one, else the campaign's sender, each with its caps.
+func (c *Campaign) Mailboxes() []SenderMailbox {
+	if len(c.Senders) > 0 {
+		return c.Senders
+	}
+	return []SenderMailbox{{Address: c.Sender.Address, Username: c.SMTP.Username, RatePerMinute: c.Pacing.RatePerMinute, PerDay: c.Pacing.PerDay}}
 }
 
 var localePattern = regexp.MustCompile(`^[a-z]{2,3}$`)

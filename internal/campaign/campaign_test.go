@@ -433,6 +433,33 @@ waves:
 			},
 		},
 		{
+			name: "smtp in clear without allow_insecure",
+			data: minimal + "smtp:\n  host: relay.contoso.example\n  tls: none\n  auth: plain\n",
+			want: []want{
+				{15, []string{"smtp.tls: none sends mail and passwords in clear", "allow_insecure: true"}},
+				{16, []string{"smtp.auth: plain needs smtp.username", "NUDGE_SMTP_PASSWORD"}},
+			},
+		},
+		{
+			name: "smtp values",
+			data: minimal + "smtp:\n  host: smtp.office365.com:587\n  tls: ssl\n  auth: ntlm\n",
+			want: []want{
+				{14, []string{`smtp.host: "smtp.office365.com:587"`, "smtp.port"}},
+				{15, []string{`smtp.tls: "ssl"`}},
+				{16, []string{`smtp.auth: "ntlm"`}},
+			},
+		},
+		{
+			name: "senders and pacing",
+			data: minimal + "pacing:\n  per_day: -1\nsenders:\n  - address: a@contoso.example\n  - address: A@contoso.example\n  - address: not-an-address\nproof: me\n",
+			want: []want{
+				{14, []string{"pacing.per_day: -1: must be positive"}},
+				{17, []string{"senders: A@contoso.example is listed twice"}},
+				{18, []string{"senders[2].address:", "not a plain email address"}},
+				{19, []string{"proof:", `"me"`}},
+			},
+		},
+		{
 			name: "bad ids",
 			data: strings.Replace(strings.Replace(minimal, "id: announce", "id: -announce", 1), "campaign: passkeys-2026", "campaign: Passkeys 2026", 1),
 			want: []want{
