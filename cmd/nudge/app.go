@@ -66,7 +66,10 @@ func (e *env) loadCampaign() (*project, error) {
 	if p.builtin {
 		p.tmplFS, p.tmplName = templates.FS, "(built-in) templates"
 	} else {
-		dir := filepath.Join(p.dir, filepath.FromSlash(c.Templates))
+		dir := filepath.FromSlash(c.Templates)
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(p.dir, dir)
+		}
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			return nil, withHint(fmt.Errorf("%s: templates: folder %s not found", name, dir), "set templates: in the campaign file to the folder that holds emails/, layouts/ and partials/")
 		}

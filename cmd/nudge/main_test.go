@@ -10,6 +10,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// A test that needs nudge as a real process (to kill it) re-runs this
+	// binary with NUDGE_TEST_MAIN set.
+	if os.Getenv("NUDGE_TEST_MAIN") != "" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	testscript.Main(m, map[string]func(){
 		"nudge": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})

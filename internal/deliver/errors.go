@@ -43,6 +43,13 @@ func (e *SendError) Error() string {
 
 func (e *SendError) Unwrap() error { return e.Err }
 
+// ErrMaybeSent is wrapped by a failure after the whole message went to the
+// server but before its reply arrived (the connection dropped): the server
+// may have accepted it. Sending it again could deliver it twice, so the
+// engine records such a message as unknown and leaves it for a person to
+// decide (send --retry-unknown).
+var ErrMaybeSent = errors.New("the connection ended before the server's reply, so the message may or may not have been accepted")
+
 // Temporary wraps err as a temporary failure.
 func Temporary(err error, retryAfter time.Duration) error {
 	return &SendError{Temporary: true, RetryAfter: retryAfter, Err: err}

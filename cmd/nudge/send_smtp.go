@@ -1,0 +1,381 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nudge-passkeys/nudge/internal/campaign"
+	"github.com/nudge-passkeys/nudge/internal/deliver"
+	"github.com/nudge-passkeys/nudge/internal/directory"
+	"github.com/nudge-passkeys/nudge/internal/ledger"
+)
+
+// planBatch is how many recipients go into the ledger per transaction.
+const planBatch = 2000
+
+// sendSMTP is the real send: plan every recipient in the ledger, then hand
+// the pending ones to the delivery engine, which paces, retries and
+// records each message before and after the server takes it.
+func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
+	boxes, closeBoxes, err := e.smtpMailboxes(p)
+	if err != nil {
+		return err
+	}
+	defer closeBoxes()
+	// An unreachable or misconfigured server is found before anything is
+	// recorded.
+	for _, b := range boxes {
+		if c, ok := b.Sender.(interface{ Check(context.Context) error }); ok {
+			if err := c.Check(e.ctx); err != nil {
+				return withHint(fmt.Errorf("smtp %s:%d: %w", p.c.SMTP.Host, p.c.SMTP.Port, err), "nothing was sent or recorded; check smtp: in %s and that the server is reachable from here", p.c.File)
+			}
+		}
+	}
+	if o.redirectTo != "" {
+		return sendProofs(e, p, w, o, boxes)
+	}
+
+	if err := os.MkdirAll(e.campaignDir(p), 0o755); err != nil {
+		return err
+	}
+	dbPath := filepath.Join(e.campaignDir(p), "nudge.db")
+	l, err := ledger.Open(e.ctx, dbPath, ledger.Options{Lock: true, Now: e.now})
+	if errors.Is(err, ledger.ErrBusy) {
+		return withHint(err, "another nudge send or run is using this campaign; wait for it to finish")
+	}
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if n, err := l.RecoverInterrupted(e.ctx); err != nil {
+		return err
+	} else if n > 0 {
+		fmt.Fprintf(e.stderr, "nudge: %d messages were being sent when an earlier run stopped: their state is unknown (see nudge status; --retry-unknown sends them again)\n", n)
+	}
+	runID, err := l.StartRun(e.ctx, ledger.Run{Command: "send", Via: ledger.ViaSMTP, Waves: []string{w.ID}})
+	if err != nil {
+		return err
+	}
+
+	// Pass 1: plan everyone the wave goes to now; note who is to be sent.
+	var (
+		toSend    = map[string]bool{}
+		planned   = map[string]bool{}
+		already   = map[ledger.Status]int{}
+		skipped   []string
+		batch     []ledger.Recipient
+		limitHit  bool
+		flushPlan = func() error {
+			if len(batch) == 0 {
+				return nil
+			}
+			st, err := l.Plan(e.ctx, runID, batch)
+			if err != nil {
+				return err
+			}
+			for _, r := range batch {
+				s := st[r.Key]
+				switch {
+				case s == ledger.StatusPending, s == ledger.StatusUnknown && o.retryUnknown:
+					if o.limit > 0 && len(toSend) >= o.limit {
+						limitHit = true
+						continue
+					}
+					toSend[r.PersonID] = true
+				default:
+					already[s]++
+				}
+			}
+			batch = batch[:0]
+			return nil
+		}
+	)
+	for t, err := range e.waveTargets(p, w, o, func(person *directory.Person, why string) {
+		skipped = append(skipped, person.UserPrincipalName+": "+why)
+	}) {
+		if err != nil {
+			return err
+		}
+		planned[t.person.ID] = true
+		batch = append(batch, ledger.Recipient{Key: ledger.Key{Wave: w.ID, PersonID: t.person.ID}, UPN: t.person.UserPrincipalName, Mail: t.person.Mail, Audience: t.audience, Locale: t.locale})
+		if len(batch) >= planBatch {
+			if err := flushPlan(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flushPlan(); err != nil {
+		return err
+	}
+	// Anyone still pending from an earlier run who is no longer in the
+	// wave's audiences (registered a passkey since, left, excluded) is
+	// skipped, not reminded. Only a full run knows who left.
+	noLonger := 0
+	if len(o.only) == 0 {
+		var gone []ledger.Key
+		err := l.EachSend(e.ctx, w.ID, func(s ledger.Send) error {
+			if s.Status == ledger.StatusPending && !planned[s.PersonID] {
+				gone = append(gone, s.Key)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range gone {
+			if err := l.MarkSkipped(e.ctx, k, e.now(), "no longer in the wave's audiences (registered a passkey, left or excluded since)"); err != nil && !errors.Is(err, ledger.ErrNotPending) {
+				return err
+			}
+			noLonger++
+		}
+	}
+
+	// Tell the truth about time before asking.
+	now := e.now()
+	var limits []deliver.Limits
+	var histories [][]time.Time
+	for i := range boxes {
+		h, err := l.SentSince(e.ctx, boxes[i].Address, now.Add(-24*time.Hour))
+		if err != nil {
+			return err
+		}
+		boxes[i].History = h
+		limits = append(limits, boxes[i].Limits)
+		histories = append(histories, h)
+	}
+	eta := deliver.EstimateFinish(now, len(toSend), limits, histories)
+	fmt.Fprintf(e.stdout, "wave %s: %d to send now", w.ID, len(toSend))
+	for _, s := range []ledger.Status{ledger.StatusSent, ledger.StatusFailed, ledger.StatusUnknown, ledger.StatusSkipped, ledger.StatusSending} {
+		if n := already[s]; n > 0 {
+			fmt.Fprintf(e.stdout, ", %d already %s", n, s)
+		}
+	}
+	if noLonger > 0 {
+		fmt.Fprintf(e.stdout, ", %d skipped (no longer in the audience)", noLonger)
+	}
+	fmt.Fprintln(e.stdout)
+	if limitHit {
+		fmt.Fprintf(e.stdout, "--limit %d: the rest stays pending for the next run\n", o.limit)
+	}
+	printSkipped(e.stderr, skipped)
+	if len(toSend) == 0 {
+		_ = l.FinishRun(e.ctx, runID, e.now(), ledger.RunCounts{Skipped: noLonger})
+		fmt.Fprintln(e.stdout, "nothing to send")
+		return nil
+	}
+	perDay := 0
+	for _, lim := range limits {
+		perDay += lim.PerDay
+	}
+	fmt.Fprintf(e.stdout, "via smtp %s:%d from %d mailbox(es), at most %d a day: the last should go by %s (%s)\n",
+		p.c.SMTP.Host, p.c.SMTP.Port, len(boxes), perDay, eta.Local().Format("Mon 2 Jan 15:04 MST"), roundDuration(eta.Sub(now)))
+	if perDay > 0 && len(toSend) > perDay {
+		fmt.Fprintf(e.stdout, "this wave is larger than a day's cap: it spreads over %d days (run send again each day, or schedule it); to go faster, add mailboxes under senders: or use Exchange's High Volume Email endpoint for internal mail\n", (len(toSend)+perDay-1)/perDay)
+	}
+	if err := e.confirm(o, fmt.Sprintf("Send wave %s to %d people now?", w.ID, len(toSend))); err != nil {
+		_ = l.FinishRun(e.ctx, runID, e.now(), ledger.RunCounts{})
+		return err
+	}
+
+	// Pass 2: stream the directory again and hand the pending people to the
+	// engine, rendering each message just before it is sent.
+	jobs := func(yield func(deliver.Job) bool) {
+		for t, err := range e.waveTargets(p, w, o, func(*directory.Person, string) {}) {
+			if err != nil {
+				return
+			}
+			if !toSend[t.person.ID] {
+				continue
+			}
+			t := t
+			job := deliver.Job{
+				Key: ledger.Key{Wave: w.ID, PersonID: t.person.ID}.String(),
+				Message: func() (*deliver.Message, error) {
+					return e.message(p, w, t, e.now(), "")
+				},
+			}
+			if !yield(job) {
+				return
+			}
+		}
+	}
+	prog := newProgress(e.stderr, len(toSend), e.now)
+	eng := &deliver.Engine{
+		Mailboxes: boxes,
+		Total:     len(toSend),
+		Journal:   &journal{l: l, run: runID, retryUnknown: o.retryUnknown},
+		Clock:     deliver.SystemClock{},
+		Progress:  prog.update,
+		Log:       e.log,
+	}
+	rep, runErr := eng.Run(e.ctx, jobs)
+	prog.done()
+	counts := ledger.RunCounts{Planned: len(toSend), Sent: rep.Sent, Failed: len(rep.Failed), Retried: len(rep.Deferred), Skipped: noLonger}
+	if err := l.FinishRun(context.WithoutCancel(e.ctx), runID, e.now(), counts); err != nil && runErr == nil {
+		runErr = err
+	}
+	fmt.Fprintf(e.stdout, "wave %s: %d sent, %d failed, %d deferred (temporary failures: sent on the next run)\n", w.ID, rep.Sent, len(rep.Failed), len(rep.Deferred))
+	if len(rep.Failed) > 0 {
+		keys := make([]string, 0, len(rep.Failed))
+		for k := range rep.Failed {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "FAILED\tREASON")
+		for _, k := range keys {
+			fmt.Fprintf(tw, "%s\t%v\n", k, rep.Failed[k])
+		}
+		tw.Flush()
+	}
+	if rep.StoppedAtQuota {
+		fmt.Fprintf(e.stdout, "daily cap reached: the rest stays pending; run nudge send %s again after %s (or add sender mailboxes)\n", w.ID, rep.ResumeAt.Local().Format("Mon 2 Jan 15:04 MST"))
+	}
+	if runErr != nil {
+		if e.ctx.Err() != nil {
+			return fmt.Errorf("interrupted: %d sent before stopping; run nudge send %s again to carry on", rep.Sent, w.ID)
+		}
+		return withHint(runErr, "what was sent is recorded; nudge status %s shows where the wave stands", w.ID)
+	}
+	return nil
+}
+
+// journal records the engine's progress in the ledger.
+type journal struct {
+	l            *ledger.Ledger
+	run          int64
+	retryUnknown bool
+}
+
+var _ deliver.Journal = (*journal)(nil)
+
+func parseKey(key string) ledger.Key {
+	wave, person, _ := strings.Cut(key, "/")
+	return ledger.Key{Wave: wave, PersonID: person}
+}
+
+func (j *journal) Sending(ctx context.Context, key, messageID, mailbox string, at time.Time) error {
+	err := j.l.MarkSending(ctx, parseKey(key), ledger.Claim{Run: j.run, MessageID: messageID, Sender: mailbox, At: at, RetryUnknown: j.retryUnknown})
+	if errors.Is(err, ledger.ErrNotPending) {
+		// Someone else (another run) has it: the engine skips the job.
+		return fmt.Errorf("%w: %w", deliver.ErrNotPending, err)
+	}
+	return err
+}
+
+func (j *journal) Sent(ctx context.Context, key string, at time.Time) error {
+	return j.l.MarkSent(ctx, parseKey(key), at)
+}
+
+func (j *journal) Retry(ctx context.Context, key string, at time.Time, err error) error {
+	return j.l.MarkRetry(ctx, parseKey(key), at, err.Error(), smtpCode(err))
+}
+
+func (j *journal) Unknown(ctx context.Context, key string, at time.Time, err error) error {
+	return j.l.MarkUnknown(ctx, parseKey(key), at, err.Error(), smtpCode(err))
+}
+
+func (j *journal) Failed(ctx context.Context, key string, at time.Time, err error) error {
+	return j.l.MarkFailed(ctx, parseKey(key), at, err.Error(), smtpCode(err))
+}
+
+func smtpCode(err error) int {
+	var se *deliver.SendError
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	return 0
+}
+
+// sendProofs sends the wave to the proof address only; the ledger is not
+// touched.
+func sendProofs(e *env, p *project, w *campaign.Wave, o *sendOptions, boxes []deliver.Mailbox) error {
+	var targets []*target
+	for t, err := range e.waveTargets(p, w, o, func(*directory.Person, string) {}) {
+		if err != nil {
+			return err
+		}
+		if o.limit > 0 && len(targets) >= o.limit {
+			break
+		}
+		targets = append(targets, t)
+	}
+	if err := e.confirm(o, fmt.Sprintf("Send %d proofs of wave %s to %s?", len(targets), w.ID, o.redirectTo)); err != nil {
+		return err
+	}
+	jobs := iter.Seq[deliver.Job](func(yield func(deliver.Job) bool) {
+		for i, t := range targets {
+			t := t
+			if !yield(deliver.Job{Key: fmt.Sprintf("proof/%d", i), Message: func() (*deliver.Message, error) {
+				return e.message(p, w, t, e.now(), o.redirectTo)
+			}}) {
+				return
+			}
+		}
+	})
+	eng := &deliver.Engine{Mailboxes: boxes, Journal: proofJournal{}, Clock: deliver.SystemClock{}, Log: e.log}
+	rep, err := eng.Run(e.ctx, jobs)
+	fmt.Fprintf(e.stdout, "%d proofs of wave %s sent to %s (nothing recorded)\n", rep.Sent, w.ID, o.redirectTo)
+	return err
+}
+
+// proofJournal records nothing: proofs never touch the ledger.
+type proofJournal struct{}
+
+func (proofJournal) Sending(context.Context, string, string, string, time.Time) error { return nil }
+func (proofJournal) Sent(context.Context, string, time.Time) error                    { return nil }
+func (proofJournal) Retry(context.Context, string, time.Time, error) error            { return nil }
+func (proofJournal) Unknown(context.Context, string, time.Time, error) error          { return nil }
+func (proofJournal) Failed(context.Context, string, time.Time, error) error           { return nil }
+
+func roundDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "under a minute"
+	case d < time.Hour:
+		return d.Round(time.Minute).String()
+	default:
+		return d.Round(10 * time.Minute).String()
+	}
+}
+
+// progress reports sending on stderr, a line every 30 seconds: plain
+// lines suit logs from schedulers as well as terminals.
+type progress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	total int
+	now   func() time.Time
+	last  time.Time
+}
+
+func newProgress(w io.Writer, total int, now func() time.Time) *progress {
+	return &progress{w: w, total: total, now: now, last: now()}
+}
+
+func (pr *progress) update(s deliver.Progress) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	now := pr.now()
+	if now.Sub(pr.last) < 30*time.Second {
+		return
+	}
+	pr.last = now
+	fmt.Fprintf(pr.w, "nudge: %d/%d sent, %d failed, %.1f a minute", s.Sent, pr.total, s.Failed, s.Rate)
+	if !s.ETA.IsZero() {
+		fmt.Fprintf(pr.w, ", last by %s", s.ETA.Local().Format("Mon 15:04"))
+	}
+	fmt.Fprintln(pr.w)
+}
+
+func (pr *progress) done() {}

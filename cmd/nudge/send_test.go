@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nudge-passkeys/nudge/internal/deliver/smtp/smtptest"
+)
+
+// sendFixture is a campaign of n people sending through an SMTP server at
+// addr, with its own templates and snapshot, in dir.
+func sendFixture(t *testing.T, dir string, n int, host string, port int, perMinute int) {
+	t.Helper()
+	templates, err := filepath.Abs(filepath.Join("..", "..", "templates"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	campaign := fmt.Sprintf(`campaign: e2e
+organisation: {name: Contoso, team: IT Security, website: "https://intranet.contoso.example/"}
+sender: {name: Contoso IT Security, address: it-security@contoso.example}
+links:
+  guides: https://intranet.contoso.example/passkeys/
+  verify: https://intranet.contoso.example/news/passkeys
+helpdesk: {name: IT Helpdesk, email: helpdesk@contoso.example}
+defaults: {locale: en, locales: [en, fr, de], deadline: 2027-01-29}
+source: snapshot:tenant
+templates: %q
+smtp: {host: %s, port: %d, tls: none, allow_insecure: true, auth: none}
+pacing: {rate_per_minute: %d, per_day: 100000}
+audiences:
+  - name: ready
+    where: isMfaCapable && !hasPasskey
+waves:
+  - id: announce
+    audiences: [ready]
+    template: announce
+`, filepath.ToSlash(templates), host, port, perMinute)
+	write(t, filepath.Join(dir, "campaign.yaml"), campaign)
+	var users, regs strings.Builder
+	users.WriteString(`{"value":[`)
+	regs.WriteString(`{"value":[`)
+	for i := range n {
+		if i > 0 {
+			users.WriteString(",")
+			regs.WriteString(",")
+		}
+		fmt.Fprintf(&users, `{"id":"u%d","userPrincipalName":"p%d@contoso.example","mail":"p%d@contoso.example","displayName":"Person %d","givenName":"P%d","preferredLanguage":"en-GB","accountEnabled":true,"userType":"Member"}`, i, i, i, i, i)
+		fmt.Fprintf(&regs, `{"id":"u%d","userPrincipalName":"p%d@contoso.example","isMfaCapable":true,"methodsRegistered":["microsoftAuthenticatorPush"]}`, i, i)
+	}
+	users.WriteString("]}")
+	regs.WriteString("]}")
+	write(t, filepath.Join(dir, "tenant", "users.json"), users.String())
+	write(t, filepath.Join(dir, "tenant", "userRegistrationDetails.json"), regs.String())
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func nudge(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	args = append([]string{"--campaign", filepath.Join(dir, "campaign.yaml"), "--out", filepath.Join(dir, "output")}, args...)
+	code = run(context.Background(), args, nil, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestSendSMTPExactlyOnce(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{RejectRecipients: []string{"p3@contoso.example"}})
+	dir := t.TempDir()
+	sendFixture(t, dir, 8, srv.Host(), srv.Port(), 6000)
+
+	out, errOut, code := nudge(t, dir, "send", "announce", "--via", "smtp")
+	if code == exitOK || !strings.Contains(errOut, "--yes") {
+		t.Fatalf("without --yes off a terminal: exit %d, stderr %q; want a refusal naming --yes", code, errOut)
+	}
+	if n := len(srv.Messages()); n != 0 {
+		t.Fatalf("%d messages sent without confirmation", n)
+	}
+
+	out, errOut, code = nudge(t, dir, "send", "announce", "--via", "smtp", "--yes")
+	if code != exitOK {
+		t.Fatalf("send: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "7 sent, 1 failed") {
+		t.Errorf("send output lacks the counts:\n%s", out)
+	}
+	if n := len(srv.Messages()); n != 7 {
+		t.Errorf("server received %d messages, want 7", n)
+	}
+	for _, m := range srv.Messages() {
+		if !bytes.Contains(m.Data, []byte("Message-ID: <nudge.")) || !bytes.Contains(m.Data, []byte("multipart/alternative")) {
+			t.Errorf("message to %v is not nudge's MIME message", m.To)
+		}
+	}
+
+	// A rerun sends nothing twice.
+	out, errOut, code = nudge(t, dir, "send", "announce", "--via", "smtp", "--yes")
+	if code != exitOK || !strings.Contains(out, "0 to send now, 7 already sent, 1 already failed") {
+		t.Errorf("rerun: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if n := len(srv.Messages()); n != 7 {
+		t.Errorf("after a rerun the server has %d messages, want still 7", n)
+	}
+
+	out, _, code = nudge(t, dir, "status")
+	if code != exitOK {
+		t.Fatalf("status: exit %d", code)
+	}
+	for _, want := range []string{"announce", "ready", "p3@contoso.example", "550"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestSendUnreachableRecordsNothing(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{})
+	port := srv.Port()
+	srv.Close()
+	dir := t.TempDir()
+	sendFixture(t, dir, 3, "127.0.0.1", port, 6000)
+	_, errOut, code := nudge(t, dir, "send", "announce", "--via", "smtp", "--yes")
+	if code != exitFailure || !strings.Contains(errOut, "nothing was sent or recorded") {
+		t.Errorf("exit %d, stderr %q; want a failure before any ledger change", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "output", "e2e", "nudge.db")); err == nil {
+		t.Error("the ledger was created although nothing could be sent")
+	}
+}
+
+func TestSendRedirectTouchesNoLedger(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{})
+	dir := t.TempDir()
+	sendFixture(t, dir, 5, srv.Host(), srv.Port(), 6000)
+	out, errOut, code := nudge(t, dir, "send", "announce", "--via", "smtp", "--yes", "--redirect-to", "me@contoso.example", "--limit", "2")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 2 {
+		t.Fatalf("%d proofs, want 2", len(msgs))
+	}
+	for _, m := range msgs {
+		if len(m.To) != 1 || m.To[0] != "me@contoso.example" || !bytes.Contains(m.Data, []byte("Subject: [PROOF] ")) {
+			t.Errorf("proof went to %v or lacks [PROOF]", m.To)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "output", "e2e", "nudge.db")); err == nil {
+		t.Error("proofs created a ledger")
+	}
+}
+
+// TestSendKilledMidWave kills a real nudge process half-way through a wave,
+// then reruns it: everyone is sent exactly once or reported unknown.
+func TestSendKilledMidWave(t *testing.T) {
+	if os.Getenv("NUDGE_REQUIRE_TOOLS") == "" && testing.Short() {
+		t.Skip("spawns processes")
+	}
+	srv := smtptest.Start(t, smtptest.Options{})
+	dir := t.TempDir()
+	// 600 a minute: one message every 100 ms, slow enough to kill half-way.
+	sendFixture(t, dir, 30, srv.Host(), srv.Port(), 600)
+	cmd := exec.Command(os.Args[0], "--campaign", filepath.Join(dir, "campaign.yaml"), "--out", filepath.Join(dir, "output"), "send", "announce", "--via", "smtp", "--yes")
+	cmd.Env = append(os.Environ(), "NUDGE_TEST_MAIN=1")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(srv.Messages()) < 8 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	first := len(srv.Messages())
+	if first == 0 || first >= 30 {
+		t.Fatalf("killed after %d messages; want some but not all (stderr: %s)", first, errb.String())
+	}
+
+	out, errOut, code := nudge(t, dir, "send", "announce", "--via", "smtp", "--yes")
+	if code != exitOK {
+		t.Fatalf("rerun: exit %d\n%s\n%s", code, out, errOut)
+	}
+	seen := map[string]int{}
+	for _, m := range srv.Messages() {
+		seen[m.To[0]]++
+	}
+	unknown := strings.Contains(errOut, "state is unknown")
+	for addr, n := range seen {
+		if n > 1 {
+			t.Errorf("%s got %d messages", addr, n)
+		}
+	}
+	status, _, _ := nudge(t, dir, "status")
+	// Everyone is either sent, or unknown (the one message in flight at the
+	// kill), and the counts add up to 30.
+	if len(seen) < 29 || (len(seen) == 29 && !unknown) {
+		t.Errorf("%d people reached after the rerun; want 30, or 29 with one reported unknown\n%s\n%s", len(seen), errOut, status)
+	}
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nudge-passkeys/nudge/internal/ledger"
+)
+
+func newStatusCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status [WAVE]",
+		Short: "Where each wave stands: sent, failed, unknown, pending, per audience",
+		Long: `status reads output/<campaign>/nudge.db and prints, per wave and audience, how
+many messages are pending, sent, failed, unknown (a run stopped while handing
+them to the server) and skipped, then each failure with its reason.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			wave := ""
+			if len(args) == 1 {
+				wave = args[0]
+			}
+			return runStatus(e, wave)
+		},
+	}
+}
+
+var statusOrder = []ledger.Status{ledger.StatusPending, ledger.StatusSending, ledger.StatusSent, ledger.StatusFailed, ledger.StatusUnknown, ledger.StatusSkipped}
+
+func runStatus(e *env, wave string) error {
+	p, err := e.loadCampaign()
+	if err != nil {
+		return err
+	}
+	if wave != "" {
+		if _, ok := p.c.Wave(wave); !ok {
+			return usageError("no wave %q in %s (waves: %s)", wave, p.c.File, strings.Join(p.c.WaveIDs(), ", "))
+		}
+	}
+	dbPath := filepath.Join(e.campaignDir(p), "nudge.db")
+	if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(e.stdout, "nothing sent yet for campaign %s (%s does not exist)\n", p.c.ID, dbPath)
+		return nil
+	}
+	l, err := ledger.Open(e.ctx, dbPath, ledger.Options{})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	counts, err := l.Summary(e.ctx, wave)
+	if err != nil {
+		return err
+	}
+	type row struct{ wave, audience string }
+	var rows []row
+	byRow := map[row]map[ledger.Status]int{}
+	for _, c := range counts {
+		r := row{c.Wave, c.Audience}
+		if byRow[r] == nil {
+			byRow[r] = map[ledger.Status]int{}
+			rows = append(rows, r)
+		}
+		byRow[r][c.Status] += c.N
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(e.stdout, "nothing sent yet")
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "WAVE\tAUDIENCE\t")
+	for _, s := range statusOrder {
+		fmt.Fprintf(tw, "%s\t", strings.ToUpper(string(s)))
+	}
+	fmt.Fprintln(tw)
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t", r.wave, r.audience)
+		for _, s := range statusOrder {
+			fmt.Fprintf(tw, "%d\t", byRow[r][s])
+		}
+		fmt.Fprintln(tw)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fails, err := l.Failures(e.ctx, wave)
+	if err != nil {
+		return err
+	}
+	if len(fails) > 0 {
+		fmt.Fprintf(e.stdout, "\nfailed (%d):\n", len(fails))
+		tw = tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		for _, f := range fails {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Wave, f.UPN, f.LastError)
+		}
+		tw.Flush()
+	}
+	var unknown int
+	for _, c := range counts {
+		if c.Status == ledger.StatusUnknown {
+			unknown += c.N
+		}
+	}
+	if unknown > 0 {
+		fmt.Fprintf(e.stdout, "\n%d unknown: a run stopped while handing them to the server; they may or may not have arrived. nudge send WAVE --retry-unknown sends them again.\n", unknown)
+	}
+	return nil
+}
