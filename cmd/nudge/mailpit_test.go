@@ -93,9 +93,9 @@ func TestSendThroughMailpit(t *testing.T) {
 	var list struct {
 		Total    int `json:"total"`
 		Messages []struct {
-			ID        string `json:"ID"`
-			MessageID string `json:"MessageID"`
-			Subject   string `json:"Subject"`
+			ID        string                     `json:"ID"`
+			MessageID string                     `json:"MessageID"`
+			Subject   string                     `json:"Subject"`
 			To        []struct{ Address string } `json:"To"`
 		} `json:"messages"`
 	}
