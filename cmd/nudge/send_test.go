@@ -84,7 +84,7 @@ func TestSendSMTPExactlyOnce(t *testing.T) {
 	dir := t.TempDir()
 	sendFixture(t, dir, 8, srv.Host(), srv.Port(), 6000)
 
-	out, errOut, code := nudge(t, dir, "send", "announce", "--via", "smtp")
+	_, errOut, code := nudge(t, dir, "send", "announce", "--via", "smtp")
 	if code == exitOK || !strings.Contains(errOut, "--yes") {
 		t.Fatalf("without --yes off a terminal: exit %d, stderr %q; want a refusal naming --yes", code, errOut)
 	}
@@ -92,7 +92,7 @@ func TestSendSMTPExactlyOnce(t *testing.T) {
 		t.Fatalf("%d messages sent without confirmation", n)
 	}
 
-	out, errOut, code = nudge(t, dir, "send", "announce", "--via", "smtp", "--yes")
+	out, errOut, code := nudge(t, dir, "send", "announce", "--via", "smtp", "--yes")
 	if code != exitOK {
 		t.Fatalf("send: exit %d\n%s\n%s", code, out, errOut)
 	}
