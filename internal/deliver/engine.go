@@ -246,6 +246,9 @@ func (e *Engine) Run(ctx context.Context, jobs iter.Seq[Job]) (Report, error) {
 		}
 	}
 	wg.Wait()
+	if jerr := r.flush(); jerr != nil && err == nil {
+		err = jerr
+	}
 
 	for _, t := range r.retries {
 		r.report.Deferred[t.job.Key] = t.err
@@ -267,6 +270,10 @@ type run struct {
 	rr       int // where the round-robin starts looking
 	inflight int
 	done     chan outcome
+
+	// sent are acceptances not yet written to the journal: written while
+	// the next message is with the server, not before it goes.
+	sent []sentRecord
 
 	next       func() (Job, bool)
 	peeked     *task // pulled from the jobs, not yet handed out
@@ -297,11 +304,17 @@ type box struct {
 type task struct {
 	job       Job
 	msg       *Message
+	renderErr error // from rendering msg ahead of its turn
 	attempts  int
 	notBefore time.Time
 	err       error     // the last temporary failure
 	box       *box      // sending it, or the last to try
 	at        time.Time // when it was handed to box
+}
+
+type sentRecord struct {
+	key string
+	at  time.Time
 }
 
 type outcome struct {
@@ -386,7 +399,16 @@ func (r *run) loop(ctx context.Context) error {
 			if err := r.dispatch(now, b, t); err != nil {
 				return err
 			}
+			// While that message is with the server: record the ones it
+			// accepted, and render the next.
+			if err := r.flush(); err != nil {
+				return err
+			}
+			r.prerender()
 			continue
+		}
+		if err := r.flush(); err != nil {
+			return err
 		}
 		at := jobAt
 		if boxAt.IsZero() {
@@ -492,7 +514,11 @@ func (r *run) dispatch(now time.Time, b *box, t *task) error {
 	} else {
 		r.dropRetry(t)
 	}
-	msg, err := t.job.Message()
+	msg, err := t.msg, t.renderErr
+	if msg == nil && err == nil {
+		msg, err = t.job.Message()
+	}
+	t.msg, t.renderErr = nil, nil
 	if err == nil && msg == nil {
 		err = errors.New("no message")
 	}
@@ -529,6 +555,33 @@ func (r *run) dispatch(now time.Time, b *box, t *task) error {
 	return nil
 }
 
+// flush writes the acceptances finish has noted to the journal.
+func (r *run) flush() error {
+	for i, s := range r.sent {
+		if err := r.e.Journal.Sent(r.jctx, s.key, s.at); err != nil {
+			r.sent = r.sent[i+1:]
+			return r.journal(err)
+		}
+	}
+	r.sent = r.sent[:0]
+	return nil
+}
+
+// prerender renders the next job's message while a mailbox is sending, so
+// that it is ready when its turn comes.
+func (r *run) prerender() {
+	if r.peeked == nil && !r.exhausted {
+		if j, ok := r.next(); ok {
+			r.peeked = &task{job: j}
+		} else {
+			r.exhausted = true
+		}
+	}
+	if t := r.peeked; t != nil && t.msg == nil && t.renderErr == nil {
+		t.msg, t.renderErr = t.job.Message()
+	}
+}
+
 // finish records what happened to a message the loop handed out.
 func (r *run) finish(o outcome) error {
 	t, b := o.t, o.t.box
@@ -543,7 +596,12 @@ func (r *run) finish(o outcome) error {
 	if o.err == nil {
 		b.failures = 0
 		r.report.Sent++
-		return r.journal(r.e.Journal.Sent(r.jctx, key, now))
+		// The message is with the server; the record of that can wait
+		// until the next message is on its way. A crash in between leaves
+		// the row sending, which the next run reports as unknown: the safe
+		// side, never a second send.
+		r.sent = append(r.sent, sentRecord{key, now})
+		return nil
 	}
 
 	if errors.Is(o.err, ErrMaybeSent) {
