@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"html/template"
 	"io"
 	"os"
@@ -107,15 +106,9 @@ func runBuild(e *env, o *buildOptions) error {
 		return err
 	}
 
-	// Who already gets each wave, by wave and hash of the lower-cased
-	// address (not the address, which would keep every one alive): two
-	// accounts sharing a mailbox get one message.
-	type recipient struct {
-		wave int
-		addr uint64
-	}
-	recipients := map[recipient]struct{}{}
-	seed := maphash.MakeSeed()
+	// Who already gets each wave, by wave and address: two accounts
+	// sharing a mailbox get one message.
+	recipients := newIDSet()
 	var (
 		pieces   = map[string]*piece{}
 		order    []string
@@ -164,7 +157,7 @@ func runBuild(e *env, o *buildOptions) error {
 			return err
 		}
 		var copied *directory.Person
-		for wi, w := range waves {
+		for _, w := range waves {
 			aud, ok := firstOf(matched, w.Audiences)
 			if !ok {
 				continue
@@ -173,12 +166,12 @@ func runBuild(e *env, o *buildOptions) error {
 				skipped = append(skipped, fmt.Sprintf("wave %s: %s (%s): %s: skipped", w.ID, person.UserPrincipalName, person.ID, why))
 				continue
 			}
-			rk := recipient{wi, maphash.String(seed, strings.ToLower(person.Mail))}
-			if _, dup := recipients[rk]; dup {
+			rk := w.ID + "\x00" + strings.ToLower(person.Mail)
+			if recipients.Has(rk) {
 				skipped = append(skipped, fmt.Sprintf("wave %s: %s (%s): another person in this wave has mail address %s: skipped, one message per address", w.ID, person.UserPrincipalName, person.ID, person.Mail))
 				continue
 			}
-			recipients[rk] = struct{}{}
+			recipients.Add(rk)
 			if copied == nil {
 				// The source reuses person; workers need their own.
 				c := *person

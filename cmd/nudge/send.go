@@ -121,7 +121,7 @@ func (e *env) waveTargets(p *project, w *campaign.Wave, o *sendOptions, skip fun
 		only[strings.ToLower(strings.TrimSpace(s))] = true
 	}
 	return func(yield func(*target, error) bool) {
-		seen := map[string]bool{}
+		seen := newIDSet()
 		stop := errors.New("stop")
 		_, err := e.eachPerson(p, o.source, func(person *directory.Person, matched []string) error {
 			aud, ok := firstOf(matched, w.Audiences)
@@ -136,11 +136,11 @@ func (e *env) waveTargets(p *project, w *campaign.Wave, o *sendOptions, skip fun
 				return nil
 			}
 			addr := strings.ToLower(person.Mail)
-			if seen[addr] {
+			if seen.Has(addr) {
 				skip(person, "another person in this wave has mail address "+person.Mail+": one message per address")
 				return nil
 			}
-			seen[addr] = true
+			seen.Add(addr)
 			t := &target{person: *person, audience: aud, locale: p.engine.Locale(w.Template, person)}
 			if !yield(t, nil) {
 				return stop

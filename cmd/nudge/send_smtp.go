@@ -69,8 +69,8 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 
 	// Pass 1: plan everyone the wave goes to now; note who is to be sent.
 	var (
-		toSend    = map[string]bool{}
-		planned   = map[string]bool{}
+		toSend    = newIDSet()
+		planned   = newIDSet()
 		already   = map[ledger.Status]int{}
 		skipped   []string
 		batch     []ledger.Recipient
@@ -87,11 +87,11 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 				s := st[r.Key]
 				switch {
 				case s == ledger.StatusPending, s == ledger.StatusUnknown && o.retryUnknown:
-					if o.limit > 0 && len(toSend) >= o.limit {
+					if o.limit > 0 && toSend.Len() >= o.limit {
 						limitHit = true
 						continue
 					}
-					toSend[r.PersonID] = true
+					toSend.Add(r.PersonID)
 				default:
 					already[s]++
 				}
@@ -106,7 +106,7 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 		if err != nil {
 			return err
 		}
-		planned[t.person.ID] = true
+		planned.Add(t.person.ID)
 		batch = append(batch, ledger.Recipient{Key: ledger.Key{Wave: w.ID, PersonID: t.person.ID}, UPN: t.person.UserPrincipalName, Mail: t.person.Mail, Audience: t.audience, Locale: t.locale})
 		if len(batch) >= planBatch {
 			if err := flushPlan(); err != nil {
@@ -124,7 +124,7 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 	if len(o.only) == 0 {
 		var gone []ledger.Key
 		err := l.EachSend(e.ctx, w.ID, func(s ledger.Send) error {
-			if s.Status == ledger.StatusPending && !planned[s.PersonID] {
+			if s.Status == ledger.StatusPending && !planned.Has(s.PersonID) {
 				gone = append(gone, s.Key)
 			}
 			return nil
@@ -153,8 +153,8 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 		limits = append(limits, boxes[i].Limits)
 		histories = append(histories, h)
 	}
-	eta := deliver.EstimateFinish(now, len(toSend), limits, histories)
-	fmt.Fprintf(e.stdout, "wave %s: %d to send now", w.ID, len(toSend))
+	eta := deliver.EstimateFinish(now, toSend.Len(), limits, histories)
+	fmt.Fprintf(e.stdout, "wave %s: %d to send now", w.ID, toSend.Len())
 	for _, s := range []ledger.Status{ledger.StatusSent, ledger.StatusFailed, ledger.StatusUnknown, ledger.StatusSkipped, ledger.StatusSending} {
 		if n := already[s]; n > 0 {
 			fmt.Fprintf(e.stdout, ", %d already %s", n, s)
@@ -168,7 +168,7 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 		fmt.Fprintf(e.stdout, "--limit %d: the rest stays pending for the next run\n", o.limit)
 	}
 	printSkipped(e.stderr, skipped)
-	if len(toSend) == 0 {
+	if toSend.Len() == 0 {
 		_ = l.FinishRun(e.ctx, runID, e.now(), ledger.RunCounts{Skipped: noLonger})
 		fmt.Fprintln(e.stdout, "nothing to send")
 		return nil
@@ -179,10 +179,10 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 	}
 	fmt.Fprintf(e.stdout, "via smtp %s:%d from %d mailbox(es), at most %d a day: the last should go by %s (%s)\n",
 		p.c.SMTP.Host, p.c.SMTP.Port, len(boxes), perDay, eta.Local().Format("Mon 2 Jan 15:04 MST"), roundDuration(eta.Sub(now)))
-	if perDay > 0 && len(toSend) > perDay {
-		fmt.Fprintf(e.stdout, "this wave is larger than a day's cap: it spreads over %d days (run send again each day, or schedule it); to go faster, add mailboxes under senders: or use Exchange's High Volume Email endpoint for internal mail\n", (len(toSend)+perDay-1)/perDay)
+	if perDay > 0 && toSend.Len() > perDay {
+		fmt.Fprintf(e.stdout, "this wave is larger than a day's cap: it spreads over %d days (run send again each day, or schedule it); to go faster, add mailboxes under senders: or use Exchange's High Volume Email endpoint for internal mail\n", (toSend.Len()+perDay-1)/perDay)
 	}
-	if err := e.confirm(o, fmt.Sprintf("Send wave %s to %d people now?", w.ID, len(toSend))); err != nil {
+	if err := e.confirm(o, fmt.Sprintf("Send wave %s to %d people now?", w.ID, toSend.Len())); err != nil {
 		_ = l.FinishRun(e.ctx, runID, e.now(), ledger.RunCounts{})
 		return err
 	}
@@ -194,7 +194,7 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 			if err != nil {
 				return
 			}
-			if !toSend[t.person.ID] {
+			if !toSend.Has(t.person.ID) {
 				continue
 			}
 			t := t
@@ -209,10 +209,10 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 			}
 		}
 	}
-	prog := newProgress(e.stderr, len(toSend), e.now)
+	prog := newProgress(e.stderr, toSend.Len(), e.now)
 	eng := &deliver.Engine{
 		Mailboxes: boxes,
-		Total:     len(toSend),
+		Total:     toSend.Len(),
 		Journal:   &journal{l: l, run: runID, retryUnknown: o.retryUnknown},
 		Clock:     deliver.SystemClock{},
 		Progress:  prog.update,
@@ -220,7 +220,7 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 	}
 	rep, runErr := eng.Run(e.ctx, jobs)
 	prog.done()
-	counts := ledger.RunCounts{Planned: len(toSend), Sent: rep.Sent, Failed: len(rep.Failed), Retried: len(rep.Deferred), Skipped: noLonger}
+	counts := ledger.RunCounts{Planned: toSend.Len(), Sent: rep.Sent, Failed: len(rep.Failed), Retried: len(rep.Deferred), Skipped: noLonger}
 	if err := l.FinishRun(context.WithoutCancel(e.ctx), runID, e.now(), counts); err != nil && runErr == nil {
 		runErr = err
 	}
