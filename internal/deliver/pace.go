@@ -55,7 +55,8 @@ type Pacer struct {
 
 	// day is a ring of the latest PerDay sends, n of them from head, the
 	// oldest: once it is full, the oldest must leave the 24-hour window
-	// before another send.
+	// before another send. It grows as sends are recorded, up to PerDay,
+	// so a generous cap costs no memory until it is used.
 	day     []time.Time
 	head, n int
 }
@@ -72,7 +73,7 @@ func NewPacer(limits Limits, history []time.Time) *Pacer {
 		p.gap = time.Minute/time.Duration(limits.PerMinute) + 1
 	}
 	if limits.PerDay > 0 {
-		p.day = make([]time.Time, limits.PerDay)
+		p.day = make([]time.Time, 0, min(limits.PerDay, 1024))
 	}
 	h := slices.Clone(history)
 	slices.SortFunc(h, time.Time.Compare)
@@ -125,7 +126,7 @@ func (p *Pacer) Release(at time.Time) {
 }
 
 func (p *Pacer) full() bool {
-	return p.n > 0 && p.n == len(p.day)
+	return p.n > 0 && p.n == p.limits.PerDay
 }
 
 func (p *Pacer) record(t time.Time) {
@@ -133,9 +134,13 @@ func (p *Pacer) record(t time.Time) {
 		p.last, p.hasLast = t, true
 	}
 	switch {
-	case len(p.day) == 0:
+	case p.limits.PerDay <= 0:
 	case p.n < len(p.day):
 		p.day[(p.head+p.n)%len(p.day)] = t
+		p.n++
+	case len(p.day) < p.limits.PerDay:
+		// Still growing: the ring has not wrapped, head is 0.
+		p.day = append(p.day, t)
 		p.n++
 	default:
 		p.day[p.head] = t

@@ -162,9 +162,10 @@ func dsn(path string, busy time.Duration, readOnly bool) string {
 		q.Set("_journal_mode", "WAL")
 		q.Set("_synchronous", "NORMAL")
 		q.Set("_txlock", "immediate")
-		// 32 MiB instead of 2: a 100,000-row Plan then stays in memory
-		// until it commits instead of spilling pages to the WAL midway.
-		q.Add("_pragma", "cache_size(-32768)")
+		// 8 MiB instead of 2: a Plan batch (a few thousand rows) stays in
+		// memory until it commits instead of spilling pages to the WAL
+		// midway; more would only grow the process with the wave.
+		q.Add("_pragma", "cache_size(-8192)")
 	}
 	u := url.URL{Scheme: "file", Path: p, RawQuery: q.Encode()}
 	return u.String()

@@ -29,6 +29,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -98,29 +99,41 @@ func (l *Ledger) Plan(ctx context.Context, runID int64, rs []Recipient) (map[Key
 		status Status
 		r      Recipient
 	}
-	have := map[Key]planned{}
-	waves := map[string]bool{}
+	// Read the rows rs already has, by key through the (wave, person_id)
+	// index, a chunk of keys per query: reading the whole wave instead
+	// would make planning in batches quadratic.
+	have := make(map[Key]planned, len(rs))
+	byWave := map[string][]string{}
 	for _, r := range rs {
-		if waves[r.Wave] {
-			continue
-		}
-		waves[r.Wave] = true
-		rows, err := tx.QueryContext(ctx,
-			`SELECT person_id, status, upn, mail, audience, locale FROM sends WHERE wave = ?`, r.Wave)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: plan: %w", err)
-		}
-		for rows.Next() {
-			p := planned{r: Recipient{Key: Key{Wave: r.Wave}}}
-			if err := rows.Scan(&p.r.PersonID, &p.status, &p.r.UPN, &p.r.Mail, &p.r.Audience, &p.r.Locale); err != nil {
-				rows.Close()
+		byWave[r.Wave] = append(byWave[r.Wave], r.PersonID)
+	}
+	const chunk = 500
+	for wave, ids := range byWave {
+		for len(ids) > 0 {
+			n := min(chunk, len(ids))
+			args := make([]any, 0, n+1)
+			args = append(args, wave)
+			for _, id := range ids[:n] {
+				args = append(args, id)
+			}
+			ids = ids[n:]
+			rows, err := tx.QueryContext(ctx,
+				`SELECT person_id, status, upn, mail, audience, locale FROM sends WHERE wave = ? AND person_id IN (?`+strings.Repeat(",?", n-1)+`)`, args...)
+			if err != nil {
 				return nil, fmt.Errorf("ledger: plan: %w", err)
 			}
-			have[p.r.Key] = p
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("ledger: plan: %w", err)
+			for rows.Next() {
+				p := planned{r: Recipient{Key: Key{Wave: wave}}}
+				if err := rows.Scan(&p.r.PersonID, &p.status, &p.r.UPN, &p.r.Mail, &p.r.Audience, &p.r.Locale); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("ledger: plan: %w", err)
+				}
+				have[p.r.Key] = p
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, fmt.Errorf("ledger: plan: %w", err)
+			}
 		}
 	}
 
