@@ -205,7 +205,7 @@ func runBuild(e *env, o *buildOptions) error {
 		return err
 	}
 	if err != nil {
-		return withHint(err, "nothing was written: the previous outbox in %s is unchanged", final)
+		return withHint(err, "nothing was written: %s is as it was before this build", final)
 	}
 	list := make([]*piece, 0, len(order))
 	for _, k := range order {

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nudge-passkeys/nudge/internal/campaign"
+	"github.com/nudge-passkeys/nudge/internal/directory"
 	"github.com/nudge-passkeys/nudge/internal/render"
 )
 
@@ -44,6 +45,13 @@ func runCheck(e *env) error {
 	if _, err := e.exclusions(p); err != nil {
 		report(render.Finding{Error: true, Msg: err.Error()})
 	}
+	// The directory too: a snapshot that does not load fails here, not at
+	// build or send time.
+	if s, err := e.eachPerson(p, "", func(*directory.Person, []string) error { return nil }); err != nil {
+		report(render.Finding{Error: true, Msg: "directory: " + err.Error()})
+	} else if n := len(s.dir.Problems); n > 0 {
+		report(render.Finding{Msg: fmt.Sprintf("directory %s: %s with incomplete data (listed by nudge build)", s.sourceName, people(n))})
+	}
 	allowed := render.AllowedHosts(p.c)
 	seen := map[string]bool{}
 	sample := render.SamplePerson()
@@ -75,8 +83,9 @@ func runCheck(e *env) error {
 			}
 		}
 	}
-	fmt.Fprintf(e.stdout, "%s: %d waves, %d audiences, %d templates: %d errors, %d warnings\n",
-		p.c.File, len(p.c.Waves), len(p.c.Audiences), len(seen), errs, warns)
+	fmt.Fprintf(e.stdout, "%s: %s, %s, %s: %s, %s\n", p.c.File,
+		plural(len(p.c.Waves), "wave"), plural(len(p.c.Audiences), "audience"), plural(len(seen), "template"),
+		plural(errs, "error"), plural(warns, "warning"))
 	if errs > 0 {
 		return errSilent
 	}
@@ -88,4 +97,19 @@ func firstAudience(w *campaign.Wave) string {
 		return w.Audiences[0]
 	}
 	return ""
+}
+
+// plural writes n and the noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func people(n int) string {
+	if n == 1 {
+		return "1 person"
+	}
+	return fmt.Sprintf("%d people", n)
 }

@@ -45,6 +45,9 @@ func TestExitCodes(t *testing.T) {
 		{"unknown wave", []string{"build", "--wave", "nope"}, exitUsage},
 		{"unknown source", []string{"build", "--source", "ftp:x"}, exitUsage},
 		{"missing campaign", []string{"build", "--campaign", "nope.yaml"}, exitFailure},
+		{"limit zero", []string{"send", "announce", "--limit", "0"}, exitUsage},
+		{"no wave", []string{"send"}, exitUsage},
+		{"unknown via", []string{"send", "announce", "--via", "pigeon"}, exitUsage},
 		{"help", []string{"--help"}, exitOK},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -133,9 +133,9 @@ func newRoot(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "nudge",
 		Short: "Passkey adoption campaigns for Microsoft Entra ID",
-		Long: `nudge reads who is eligible for a passkey (from Microsoft Graph or a saved
-snapshot), sorts people into audiences, and renders per-audience emails from
-Markdown templates.
+		Long: `nudge reads who is eligible for a passkey (from a snapshot saved in Microsoft
+Graph's JSON shapes), sorts people into audiences, renders per-audience emails
+from Markdown templates, and sends them by SMTP, paced and exactly once.
 
 With no campaign file it runs the built-in demo campaign on a fictional tenant.`,
 		SilenceUsage:  true,

@@ -60,7 +60,12 @@ from NUDGE_SMTP_TOKEN; neither is ever written anywhere.`,
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error { return runSend(e, o, args[0]) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("limit") && o.limit <= 0 {
+				return usageError("--limit %d: give a positive number (leave --limit out to send to everyone)", o.limit)
+			}
+			return runSend(e, o, args[0])
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.source, "source", "", "directory source: demo or snapshot:FOLDER (default: the campaign's source)")
@@ -87,9 +92,6 @@ func runSend(e *env, o *sendOptions, waveID string) error {
 		return withHint(errors.New("--via graph is not available in this version"), "use --via smtp, or --via outbox for a dry run")
 	default:
 		return usageError("--via %q: use outbox or smtp", o.via)
-	}
-	if o.limit < 0 {
-		return usageError("--limit %d: give a positive number", o.limit)
 	}
 	if o.redirectTo != "" {
 		if err := checkAddress(o.redirectTo); err != nil {

@@ -251,14 +251,19 @@ func Parse(file string, data []byte) (c *Campaign, err error) {
 	if len(f.Docs) > 0 && f.Docs[0].Body != nil {
 		walk(f.Docs[0].Body, reflect.TypeOf(*c), "", c.at, &probs)
 	}
-	if len(probs) == 0 {
-		if err := yaml.UnmarshalWithOptions(data, c, yaml.Strict()); err != nil {
-			return nil, &Error{[]Problem{yamlProblem(file, err)}}
-		}
+	// With unknown keys already reported, decode the rest leniently and go
+	// on to validate it, so that one pass of `nudge check` lists every
+	// problem, not the unknown keys first and the others next time.
+	opts := []yaml.DecodeOption{yaml.Strict()}
+	if len(probs) > 0 {
+		opts = nil
 	}
-	if len(probs) == 0 {
+	if err := yaml.UnmarshalWithOptions(data, c, opts...); err != nil {
+		p := yamlProblem(file, err)
+		probs = append(probs, problem{line: p.Line, msg: p.Msg})
+	} else {
 		c.applyDefaults()
-		probs = c.validate()
+		probs = append(probs, c.validate()...)
 	}
 	if len(probs) > 0 {
 		sort.SliceStable(probs, func(i, j int) bool { return probs[i].line < probs[j].line })
@@ -293,6 +298,21 @@ func (c *Campaign) Line(path string) int {
 		return p.line
 	}
 	return 0
+}
+
+// hasUnknownKey reports whether the object at path, or one holding it, has
+// a key that was reported as unknown.
+func (c *Campaign) hasUnknownKey(path string) bool {
+	for p := path; ; {
+		if _, ok := c.at[p+"#unknown"]; ok {
+			return true
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			return false
+		}
+		p = p[:i]
+	}
 }
 
 // Wave returns the wave with the given id.
@@ -392,6 +412,9 @@ var colourPattern = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
 func (c *Campaign) validate() []problem {
 	var ps []problem
 	add := func(path, format string, args ...any) {
+		if c.hasUnknownKey(path) {
+			return
+		}
 		ps = append(ps, problem{line: c.Line(path), msg: fmt.Sprintf(format, args...)})
 	}
 	if c.ID == "" {

@@ -94,6 +94,9 @@ func walkMapping(values []*ast.MappingValueNode, t reflect.Type, path string, at
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			*problems = append(*problems, problem{line: line, msg: msg})
+			// Checks of this object would only repeat the typo ("missing
+			// template" after "templte"): validation skips it.
+			at[path+"#unknown"] = pos{line, 0}
 			continue
 		}
 		if tk != nil && tk.Position != nil {
