@@ -197,6 +197,17 @@ type sorted struct {
 // People are streamed when the source allows it, so memory does not grow
 // with the tenant; fn must not keep person.
 func (e *env) eachPerson(p *project, sourceFlag string, fn func(person *directory.Person, matched []string) error) (*sorted, error) {
+	return e.eachIncluded(p, sourceFlag, func(person *directory.Person, matched []string) error {
+		if len(matched) == 0 {
+			return nil
+		}
+		return fn(person, matched)
+	})
+}
+
+// eachIncluded is eachPerson for everyone not excluded, in an audience or
+// not (matched is then empty).
+func (e *env) eachIncluded(p *project, sourceFlag string, fn func(person *directory.Person, matched []string) error) (*sorted, error) {
 	src, name, err := e.source(p, sourceFlag)
 	if err != nil {
 		return nil, err
@@ -218,7 +229,6 @@ func (e *env) eachPerson(p *project, sourceFlag string, fn func(person *director
 		}
 		if len(matched) == 0 {
 			out.tally.unmatched++
-			return nil
 		}
 		for _, m := range matched {
 			out.tally.members[m]++

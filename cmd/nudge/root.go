@@ -156,7 +156,7 @@ With no campaign file it runs the built-in demo campaign on a fictional tenant.`
 	f.StringVar(&e.campaign, "campaign", defaultCampaign, "campaign file")
 	f.StringVar(&e.out, "out", "output", "folder for everything nudge writes")
 	f.BoolVarP(&e.verbose, "verbose", "v", false, "say more on stderr")
-	root.AddCommand(newBuildCmd(e), newAudiencesCmd(e), newCheckCmd(e), newSendCmd(e), newStatusCmd(e))
+	root.AddCommand(newBuildCmd(e), newAudiencesCmd(e), newCheckCmd(e), newSendCmd(e), newStatusCmd(e), newTrackCmd(e))
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root
 }

@@ -238,6 +238,12 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 		}
 		tw.Flush()
 	}
+	// The workbook follows every send, with adoption from fresh data.
+	if path, err := e.track(p, o.source, l); err != nil {
+		fmt.Fprintf(e.stderr, "nudge: the tracking workbook was not updated: %v\n", err)
+	} else {
+		fmt.Fprintf(e.stdout, "tracking workbook: %s\n", path)
+	}
 	if rep.StoppedAtQuota {
 		fmt.Fprintf(e.stdout, "daily cap reached: the rest stays pending; run nudge send %s again after %s (or add sender mailboxes)\n", w.ID, rep.ResumeAt.Local().Format("Mon 2 Jan 15:04 MST"))
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/nudge-passkeys/nudge/internal/deliver/smtp/smtptest"
 )
 
@@ -106,6 +108,17 @@ func TestSendSMTPExactlyOnce(t *testing.T) {
 		if !bytes.Contains(m.Data, []byte("Message-ID: <nudge.")) || !bytes.Contains(m.Data, []byte("multipart/alternative")) {
 			t.Errorf("message to %v is not nudge's MIME message", m.To)
 		}
+	}
+
+	// The workbook follows the send: every planned person is a row.
+	wb, err := excelize.OpenFile(filepath.Join(dir, "output", "e2e", "tracking.xlsx"))
+	if err != nil {
+		t.Fatalf("tracking workbook: %v", err)
+	}
+	rows, err := wb.GetRows("Recipients")
+	wb.Close()
+	if err != nil || len(rows) != 9 {
+		t.Errorf("Recipients has %d rows (%v), want a header and 8 people", len(rows), err)
 	}
 
 	// A rerun sends nothing twice.

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nudge-passkeys/nudge/internal/directory"
+	"github.com/nudge-passkeys/nudge/internal/ledger"
+	"github.com/nudge-passkeys/nudge/internal/track"
+)
+
+type trackOptions struct {
+	source string
+	open   bool
+}
+
+func newTrackCmd(e *env) *cobra.Command {
+	o := &trackOptions{}
+	cmd := &cobra.Command{
+		Use:   "track",
+		Short: "Record who has a passkey now and write output/<campaign>/tracking.xlsx",
+		Long: `track reads the directory, records the first time each person is seen with a
+passkey (and which kind), and writes the tracking workbook from the ledger:
+Summary (per wave and audience: sent, failed, unknown, registered a passkey
+since the message, conversion), Recipients, Adoption over time, Errors, Runs.
+
+nudge send rewrites the workbook at the end of every run too. Registration
+data lags (Microsoft's report updates within hours), so the workbook says when
+the data was read, and never credits a message sent after a registration.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := e.loadCampaign()
+			if err != nil {
+				return err
+			}
+			path, err := e.track(p, o.source, nil)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(e.stdout, path)
+			if o.open {
+				return openFile(path)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&o.source, "source", "", "directory source: demo or snapshot:FOLDER (default: the campaign's source)")
+	cmd.Flags().BoolVar(&o.open, "open", false, "open the workbook with the system's default application")
+	return cmd
+}
+
+// track records adoption from fresh directory data and rewrites the
+// workbook. l is the ledger when the caller holds it open (send), else nil.
+func (e *env) track(p *project, source string, l *ledger.Ledger) (string, error) {
+	if l == nil {
+		if err := os.MkdirAll(e.campaignDir(p), 0o755); err != nil {
+			return "", err
+		}
+		var err error
+		l, err = ledger.Open(e.ctx, filepath.Join(e.campaignDir(p), "nudge.db"), ledger.Options{Lock: true, Now: e.now})
+		if errors.Is(err, ledger.ErrBusy) {
+			return "", withHint(err, "a nudge send or run is using this campaign; it rewrites the workbook when it finishes")
+		}
+		if err != nil {
+			return "", err
+		}
+		defer l.Close()
+	}
+	now := e.now()
+	var firsts int
+	var readAt = now
+	s, err := e.eachIncluded(p, source, func(person *directory.Person, _ []string) error {
+		kind := passkeyKind(person)
+		if kind == "" {
+			return nil
+		}
+		seen := now
+		if !person.RegistrationUpdated.IsZero() && person.RegistrationUpdated.Before(now) {
+			// The report's own timestamp is closer to when the passkey
+			// appeared than the moment we read it.
+			seen = person.RegistrationUpdated
+		}
+		first, err := l.RecordAdoption(e.ctx, ledger.Adoption{PersonID: person.ID, Kind: kind, SeenAt: seen, DataReadAt: now})
+		if first {
+			firsts++
+		}
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	if !s.dir.ReadAt.IsZero() {
+		readAt = s.dir.ReadAt
+	}
+	counts := map[string]int{"people": s.tally.people, "unmatched": s.tally.unmatched, "new passkeys": firsts}
+	for k, v := range s.tally.members {
+		counts["audience "+k] = v
+	}
+	if _, err := l.RecordSnapshot(e.ctx, ledger.Snapshot{ReadAt: readAt, Source: s.sourceName, Counts: counts}); err != nil {
+		return "", err
+	}
+	path := filepath.Join(e.campaignDir(p), "tracking.xlsx")
+	name := p.c.Name
+	if name == "" {
+		name = p.c.ID
+	}
+	written, err := track.Write(context.WithoutCancel(e.ctx), l, path, track.Options{Campaign: p.c.ID, CampaignName: name, DataReadAt: readAt, Now: now})
+	if errors.Is(err, track.ErrLocked) {
+		fmt.Fprintf(e.stderr, "nudge: %v\n", err)
+		return written, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if firsts > 0 {
+		fmt.Fprintf(e.stderr, "nudge: %d people seen with a passkey for the first time\n", firsts)
+	}
+	return written, nil
+}
+
+// passkeyKind names the person's passkey for the workbook, "" without one.
+func passkeyKind(p *directory.Person) string {
+	switch {
+	case p.HasMethod(directory.MethodPasskeySynced):
+		return "synced passkey"
+	case p.HasMethod(directory.MethodPasskeyDeviceBoundAuthenticator):
+		return "passkey in Microsoft Authenticator"
+	case p.HasMethod(directory.MethodFIDO2SecurityKey), p.HasMethod(directory.MethodPasskeyDeviceBound):
+		return "security key"
+	case p.HasMethod(directory.MethodPasskeyDeviceBoundWindowsHello):
+		return "Windows Hello"
+	}
+	return ""
+}
+
+// openFile opens path with the system's default application.
+func openFile(path string) error {
+	var cmd *exec.Cmd
+	switch runtime.GOOS {
+	case "windows":
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", path)
+	case "darwin":
+		cmd = exec.Command("open", path)
+	default:
+		cmd = exec.Command("xdg-open", path)
+	}
+	if err := cmd.Start(); err != nil {
+		return withHint(fmt.Errorf("opening %s: %w", path, err), "open the file yourself; it is written")
+	}
+	return nil
+}
