@@ -239,7 +239,7 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 		tw.Flush()
 	}
 	// The workbook follows every send, with adoption from fresh data.
-	if path, err := e.track(p, o.source, l); err != nil {
+	if path, err := e.track(p, o.source, l, ""); err != nil {
 		fmt.Fprintf(e.stderr, "nudge: the tracking workbook was not updated: %v\n", err)
 	} else {
 		fmt.Fprintf(e.stdout, "tracking workbook: %s\n", path)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +20,7 @@ import (
 type trackOptions struct {
 	source string
 	open   bool
+	by     string
 }
 
 func newTrackCmd(e *env) *cobra.Command {
@@ -36,11 +38,16 @@ data lags (Microsoft's report updates within hours), so the workbook says when
 the data was read, and never credits a message sent after a registration.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			switch o.by {
+			case "", "department", "location", "manager":
+			default:
+				return usageError("--by %q: use department, location or manager", o.by)
+			}
 			p, err := e.loadCampaign()
 			if err != nil {
 				return err
 			}
-			path, err := e.track(p, o.source, nil)
+			path, err := e.track(p, o.source, nil, o.by)
 			if err != nil {
 				return err
 			}
@@ -53,12 +60,13 @@ the data was read, and never credits a message sent after a registration.`,
 	}
 	cmd.Flags().StringVar(&o.source, "source", "", "directory source: demo or snapshot:FOLDER (default: the campaign's source)")
 	cmd.Flags().BoolVar(&o.open, "open", false, "open the workbook with the system's default application")
+	cmd.Flags().StringVar(&o.by, "by", "", "add a sheet of adoption per department, location (office) or manager")
 	return cmd
 }
 
 // track records adoption from fresh directory data and rewrites the
 // workbook. l is the ledger when the caller holds it open (send), else nil.
-func (e *env) track(p *project, source string, l *ledger.Ledger) (string, error) {
+func (e *env) track(p *project, source string, l *ledger.Ledger, by string) (string, error) {
 	if l == nil {
 		if err := os.MkdirAll(e.campaignDir(p), 0o755); err != nil {
 			return "", err
@@ -76,8 +84,21 @@ func (e *env) track(p *project, source string, l *ledger.Ledger) (string, error)
 	now := e.now()
 	var firsts int
 	var readAt = now
+	groups := map[string]*track.Group{}
 	s, err := e.eachIncluded(p, source, func(person *directory.Person, _ []string) error {
 		kind := passkeyKind(person)
+		if by != "" {
+			key := map[string]string{"department": person.Department, "location": person.OfficeLocation, "manager": person.Manager}[by]
+			g := groups[key]
+			if g == nil {
+				g = &track.Group{Name: key}
+				groups[key] = g
+			}
+			g.People++
+			if kind != "" {
+				g.WithPasskey++
+			}
+		}
 		if kind == "" {
 			return nil
 		}
@@ -111,7 +132,22 @@ func (e *env) track(p *project, source string, l *ledger.Ledger) (string, error)
 	if name == "" {
 		name = p.c.ID
 	}
-	written, err := track.Write(context.WithoutCancel(e.ctx), l, path, track.Options{Campaign: p.c.ID, CampaignName: name, DataReadAt: readAt, Now: now})
+	opts := track.Options{Campaign: p.c.ID, CampaignName: name, DataReadAt: readAt, Now: now}
+	if by != "" {
+		bd := &track.Breakdown{By: by}
+		for _, g := range groups {
+			bd.Groups = append(bd.Groups, *g)
+		}
+		sort.Slice(bd.Groups, func(i, j int) bool {
+			a, b := bd.Groups[i], bd.Groups[j]
+			if a.People != b.People {
+				return a.People > b.People
+			}
+			return a.Name < b.Name
+		})
+		opts.Breakdown = bd
+	}
+	written, err := track.Write(context.WithoutCancel(e.ctx), l, path, opts)
 	if errors.Is(err, track.ErrLocked) {
 		fmt.Fprintf(e.stderr, "nudge: %v\n", err)
 		return written, nil

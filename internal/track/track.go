@@ -38,12 +38,29 @@ type Options struct {
 	// means time.Now(). Its location is the one every time in the
 	// workbook is shown in (Excel dates have no time zone).
 	Now time.Time
+	// Breakdown, when set, adds a sheet of passkey adoption per group of
+	// people (by department, office or manager) from the directory data.
+	Breakdown *Breakdown
 
 	// rename replaces os.Rename in tests, to simulate a locked target.
 	rename func(oldpath, newpath string) error
 	// afterRow, when set, is called after each Recipients row is
 	// written, so tests can cancel the context midway.
 	afterRow func(n int)
+}
+
+// Breakdown is adoption per group, for leadership: how many people each
+// department (office, manager) has, and how many of them have a passkey.
+type Breakdown struct {
+	By     string // "department", "location" or "manager": the sheet's title
+	Groups []Group
+}
+
+// Group is one department, office or manager.
+type Group struct {
+	Name        string // a directory value: written as text
+	People      int
+	WithPasskey int
 }
 
 // Write writes the workbook to path atomically and returns the path it

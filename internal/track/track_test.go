@@ -564,3 +564,23 @@ func TestStableOutput(t *testing.T) {
 		}
 	}
 }
+
+func TestBreakdown(t *testing.T) {
+	o := opts()
+	o.Breakdown = &Breakdown{By: "department", Groups: []Group{
+		{Name: "Sales", People: 4, WithPasskey: 1},
+		{Name: `=HYPERLINK("https://evil.example","Open")`, People: 2, WithPasskey: 2},
+		{Name: "", People: 1},
+	}}
+	_, f := write(t, fixture(t), o)
+	eq(t, "sheets", f.GetSheetList(), []string{"Summary", "Recipients", "Adoption", "Errors", "Runs", "By department"})
+	eq(t, "header", row(t, f, "By department", 1), []string{"Department", "People", "With a passkey", "Adoption"})
+	eq(t, "sales", row(t, f, "By department", 2), []string{"Sales", "4", "1", "25.00%"})
+	eq(t, "not set", row(t, f, "By department", 4)[0], "(not set)")
+	if formula, _ := f.GetCellFormula("By department", "A3"); formula != "" {
+		t.Errorf("a department became a formula: %q", formula)
+	}
+	if v, _ := f.GetCellValue("By department", "A3"); v != `=HYPERLINK("https://evil.example","Open")` {
+		t.Errorf("A3 = %q, want the department as written", v)
+	}
+}

@@ -145,6 +145,9 @@ func (b *builder) build(ctx context.Context, l *ledger.Ledger) error {
 	if err := b.runs(ctx, l); err != nil {
 		return err
 	}
+	if err := b.breakdown(); err != nil {
+		return fmt.Errorf("breakdown sheet: %w", err)
+	}
 	// Summary, the first sheet, is the active one, as in NewFile. (Not
 	// SetActiveSheet: it would read the streamed sheets back into memory.)
 	return nil
@@ -585,4 +588,53 @@ func cellName(col, row int) string {
 		panic(err) // a bug: the rows and columns here are small and positive
 	}
 	return name
+}
+
+// breakdown writes adoption per group, largest group first.
+func (b *builder) breakdown() error {
+	bd := b.o.Breakdown
+	if bd == nil {
+		return nil
+	}
+	sh := "By " + bd.By
+	if len(sh) > 31 {
+		sh = sh[:31]
+	}
+	f := b.f
+	if _, err := f.NewSheet(sh); err != nil {
+		return err
+	}
+	header := []any{strings.ToUpper(bd.By[:1]) + bd.By[1:], "People", "With a passkey", "Adoption"}
+	if err := f.SetSheetRow(sh, "A1", &header); err != nil {
+		return err
+	}
+	if err := f.SetCellStyle(sh, "A1", "D1", b.st.header); err != nil {
+		return err
+	}
+	if err := f.SetPanes(sh, frozenHeader()); err != nil {
+		return err
+	}
+	if err := f.SetColWidth(sh, "A", "A", 32); err != nil {
+		return err
+	}
+	for i, g := range bd.Groups {
+		name := g.Name
+		if name == "" {
+			name = "(not set)"
+		}
+		var rate any
+		if g.People > 0 {
+			rate = float64(g.WithPasskey) / float64(g.People)
+		}
+		row := []any{str(name), g.People, g.WithPasskey, rate}
+		if err := f.SetSheetRow(sh, cellName(1, i+2), &row); err != nil {
+			return err
+		}
+	}
+	if len(bd.Groups) > 0 {
+		if err := f.SetCellStyle(sh, "D2", cellName(4, len(bd.Groups)+1), b.st.pct); err != nil {
+			return err
+		}
+	}
+	return nil
 }
