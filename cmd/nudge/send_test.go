@@ -229,3 +229,25 @@ func TestSendKilledMidWave(t *testing.T) {
 		t.Errorf("%d people reached after the rerun; want 30, or 29 with one reported unknown\n%s\n%s", len(seen), errOut, status)
 	}
 }
+
+func TestSendOnly(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{})
+	dir := t.TempDir()
+	sendFixture(t, dir, 5, srv.Host(), srv.Port(), 6000)
+	out, errOut, code := nudge(t, dir, "send", "announce", "--via", "smtp", "--yes", "--only", "P2@contoso.example,p4@contoso.example")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	var got []string
+	for _, m := range srv.Messages() {
+		got = append(got, m.To...)
+	}
+	if strings.Join(got, ",") != "p2@contoso.example,p4@contoso.example" {
+		t.Errorf("sent to %v, want p2 and p4 only", got)
+	}
+	// The others stay pending for a full run; --only never skips them.
+	out, _, _ = nudge(t, dir, "send", "announce", "--via", "smtp", "--yes")
+	if !strings.Contains(out, "3 to send now, 2 already sent") {
+		t.Errorf("full run after --only:\n%s", out)
+	}
+}
