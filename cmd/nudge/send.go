@@ -130,19 +130,27 @@ func (e *env) waveTargets(p *project, w *campaign.Wave, o *sendOptions, skip fun
 			if !ok {
 				return nil
 			}
-			if len(only) > 0 && !only[strings.ToLower(person.UserPrincipalName)] && !only[strings.ToLower(person.Mail)] {
-				return nil
-			}
+			// Who shares an address is decided over the whole wave, before
+			// --only narrows it, so that the same person is the one who
+			// gets the message whatever --only says.
+			chosen := len(only) == 0 || only[strings.ToLower(person.UserPrincipalName)] || only[strings.ToLower(person.Mail)]
 			if why := mailProblem(person); why != "" {
-				skip(person, why)
+				if chosen {
+					skip(person, why)
+				}
 				return nil
 			}
 			addr := strings.ToLower(person.Mail)
 			if seen.Has(addr) {
-				skip(person, "another person in this wave has mail address "+person.Mail+": one message per address")
+				if chosen {
+					skip(person, "another person in this wave has mail address "+person.Mail+": one message per address")
+				}
 				return nil
 			}
 			seen.Add(addr)
+			if !chosen {
+				return nil
+			}
 			t := &target{person: *person, audience: aud, locale: p.engine.Locale(w.Template, person)}
 			if !yield(t, nil) {
 				return stop

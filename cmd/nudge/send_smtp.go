@@ -189,9 +189,11 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 
 	// Pass 2: stream the directory again and hand the pending people to the
 	// engine, rendering each message just before it is sent.
+	var readErr error
 	jobs := func(yield func(deliver.Job) bool) {
 		for t, err := range e.waveTargets(p, w, o, func(*directory.Person, string) {}) {
 			if err != nil {
+				readErr = err
 				return
 			}
 			if !toSend.Has(t.person.ID) {
@@ -220,11 +222,18 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 	}
 	rep, runErr := eng.Run(e.ctx, jobs)
 	prog.done()
-	counts := ledger.RunCounts{Planned: toSend.Len(), Sent: rep.Sent, Failed: len(rep.Failed), Retried: len(rep.Deferred), Skipped: noLonger}
+	if runErr == nil && readErr != nil {
+		// The rest are still pending: a rerun carries on.
+		runErr = fmt.Errorf("reading the directory again failed part-way: %w", readErr)
+	}
+	counts := ledger.RunCounts{Planned: toSend.Len(), Sent: rep.Sent, Failed: len(rep.Failed), Retried: len(rep.Deferred), Unknown: len(rep.Unknown), Skipped: noLonger}
 	if err := l.FinishRun(context.WithoutCancel(e.ctx), runID, e.now(), counts); err != nil && runErr == nil {
 		runErr = err
 	}
 	fmt.Fprintf(e.stdout, "wave %s: %d sent, %d failed, %d deferred (temporary failures: sent on the next run)\n", w.ID, rep.Sent, len(rep.Failed), len(rep.Deferred))
+	if n := len(rep.Unknown); n > 0 {
+		fmt.Fprintf(e.stdout, "%d unknown: the connection dropped before the server answered; they may have arrived and are not resent (nudge status; --retry-unknown)\n", n)
+	}
 	if len(rep.Failed) > 0 {
 		keys := make([]string, 0, len(rep.Failed))
 		for k := range rep.Failed {

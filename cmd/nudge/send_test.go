@@ -251,3 +251,31 @@ func TestSendOnly(t *testing.T) {
 		t.Errorf("full run after --only:\n%s", out)
 	}
 }
+
+// TestSendSharedAddressOnlyOnce: two accounts share a mailbox; --only names
+// the second. The mailbox gets the wave once, from the first, whatever
+// --only says.
+func TestSendSharedAddressOnlyOnce(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{})
+	dir := t.TempDir()
+	sendFixture(t, dir, 4, srv.Host(), srv.Port(), 6000)
+	users := filepath.Join(dir, "tenant", "users.json")
+	data, _ := os.ReadFile(users)
+	write(t, users, strings.Replace(string(data), `"mail":"p2@contoso.example"`, `"mail":"p1@contoso.example"`, 1))
+	if _, errOut, code := nudge(t, dir, "send", "announce", "--via", "smtp", "--yes", "--only", "p2@contoso.example"); code != exitOK || !strings.Contains(errOut, "one message per address") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if n := len(srv.Messages()); n != 0 {
+		t.Fatalf("--only the second account sent %d messages", n)
+	}
+	if _, _, code := nudge(t, dir, "send", "announce", "--via", "smtp", "--yes"); code != exitOK {
+		t.Fatal("full run failed")
+	}
+	count := map[string]int{}
+	for _, m := range srv.Messages() {
+		count[m.To[0]]++
+	}
+	if count["p1@contoso.example"] != 1 || len(srv.Messages()) != 3 {
+		t.Errorf("messages per address %v, want p1 once and 3 in all", count)
+	}
+}

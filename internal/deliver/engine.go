@@ -557,13 +557,18 @@ func (r *run) dispatch(now time.Time, b *box, t *task) error {
 
 // flush writes the acceptances finish has noted to the journal.
 func (r *run) flush() error {
-	for i, s := range r.sent {
+	var errs []error
+	for _, s := range r.sent {
+		// Every record is tried: one failure must not leave the others
+		// looking unsent.
 		if err := r.e.Journal.Sent(r.jctx, s.key, s.at); err != nil {
-			r.sent = r.sent[i+1:]
-			return r.journal(err)
+			errs = append(errs, err)
 		}
 	}
 	r.sent = r.sent[:0]
+	if len(errs) > 0 {
+		return r.journal(errors.Join(errs...))
+	}
 	return nil
 }
 
@@ -590,7 +595,9 @@ func (r *run) finish(o outcome) error {
 	defer r.progress(false)
 	now := r.clock.Now()
 	key := t.job.Key
-	if o.err != nil {
+	if o.err != nil && !errors.Is(o.err, ErrMaybeSent) {
+		// Refused: it does not count against the day. (One that may
+		// have arrived does.)
 		b.pacer.Release(t.at)
 	}
 	if o.err == nil {

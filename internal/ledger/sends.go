@@ -262,7 +262,8 @@ func (l *Ledger) MarkRetry(ctx context.Context, k Key, at time.Time, errMsg stri
 // MarkFailed records a permanent failure (SMTP 5xx, Graph 400/403) of a
 // claimed row. code is the SMTP or HTTP status, 0 when there was none.
 // A pending row can fail too, without a claim, when its message could not
-// even be rendered: nothing went to a server, so attempts stays as it is.
+// even be rendered (and so can an unknown one being retried): nothing went
+// to a server, so attempts stays as it is.
 func (l *Ledger) MarkFailed(ctx context.Context, k Key, at time.Time, errMsg string, code int) error {
 	return l.finish(ctx, k, "failed", "failed", at, errMsg, code)
 }
@@ -283,7 +284,7 @@ const finishSQL = `
 	    sent_at = CASE WHEN ?1 = 'sent' THEN ?2 ELSE sent_at END,
 	    last_error = CASE WHEN ?3 IS NULL AND ?4 IS NULL THEN last_error ELSE ?3 END,
 	    last_code = CASE WHEN ?3 IS NULL AND ?4 IS NULL THEN last_code ELSE ?4 END
-	WHERE wave = ?5 AND person_id = ?6 AND (status = 'sending' OR (status = 'pending' AND ?7))
+	WHERE wave = ?5 AND person_id = ?6 AND (status = 'sending' OR (status IN ('pending', 'unknown') AND ?7))
 	RETURNING id, run_id`
 
 const attemptSQL = `INSERT INTO attempts (send_id, run_id, at, outcome, error, code) VALUES (?, ?, ?, ?, ?, ?)`

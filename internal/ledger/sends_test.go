@@ -78,7 +78,7 @@ func TestTransitions(t *testing.T) {
 		{"MarkRetry", func(l *Ledger, k Key, _ int64) error { return l.MarkRetry(ctx, k, t0, "421 try later", 421) },
 			map[Status]Status{StatusSending: StatusPending}, ErrNotSending},
 		{"MarkFailed", func(l *Ledger, k Key, _ int64) error { return l.MarkFailed(ctx, k, t0, "550 rejected", 550) },
-			map[Status]Status{StatusSending: StatusFailed, StatusPending: StatusFailed}, ErrNotSending},
+			map[Status]Status{StatusSending: StatusFailed, StatusPending: StatusFailed, StatusUnknown: StatusFailed}, ErrNotSending},
 		{"MarkUnknown", func(l *Ledger, k Key, _ int64) error { return l.MarkUnknown(ctx, k, t0, "EOF before the reply", 0) },
 			map[Status]Status{StatusSending: StatusUnknown}, ErrNotSending},
 		{"MarkSkipped", func(l *Ledger, k Key, _ int64) error { return l.MarkSkipped(ctx, k, t0, "registered") },
