@@ -66,6 +66,18 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 	if err != nil {
 		return err
 	}
+	// Every way out closes the run's record; the normal end does it with
+	// the counts.
+	finished := false
+	finish := func(c ledger.RunCounts) error {
+		finished = true
+		return l.FinishRun(context.WithoutCancel(e.ctx), runID, e.now(), c)
+	}
+	defer func() {
+		if !finished {
+			_ = finish(ledger.RunCounts{})
+		}
+	}()
 
 	// Pass 1: plan everyone the wave goes to now; note who is to be sent.
 	var (
@@ -169,7 +181,7 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 	}
 	printSkipped(e.stderr, skipped)
 	if toSend.Len() == 0 {
-		_ = l.FinishRun(e.ctx, runID, e.now(), ledger.RunCounts{Skipped: noLonger})
+		_ = finish(ledger.RunCounts{Skipped: noLonger})
 		fmt.Fprintln(e.stdout, "nothing to send")
 		return nil
 	}
@@ -183,7 +195,6 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 		fmt.Fprintf(e.stdout, "this wave is larger than a day's cap: it spreads over %d days (run send again each day, or schedule it); to go faster, add mailboxes under senders: or use Exchange's High Volume Email endpoint for internal mail\n", (toSend.Len()+perDay-1)/perDay)
 	}
 	if err := e.confirm(o, fmt.Sprintf("Send wave %s to %d people now?", w.ID, toSend.Len())); err != nil {
-		_ = l.FinishRun(e.ctx, runID, e.now(), ledger.RunCounts{})
 		return err
 	}
 
@@ -227,7 +238,7 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 		runErr = fmt.Errorf("reading the directory again failed part-way: %w", readErr)
 	}
 	counts := ledger.RunCounts{Planned: toSend.Len(), Sent: rep.Sent, Failed: len(rep.Failed), Retried: len(rep.Deferred), Unknown: len(rep.Unknown), Skipped: noLonger}
-	if err := l.FinishRun(context.WithoutCancel(e.ctx), runID, e.now(), counts); err != nil && runErr == nil {
+	if err := finish(counts); err != nil && runErr == nil {
 		runErr = err
 	}
 	fmt.Fprintf(e.stdout, "wave %s: %d sent, %d failed, %d deferred (temporary failures: sent on the next run)\n", w.ID, rep.Sent, len(rep.Failed), len(rep.Deferred))
