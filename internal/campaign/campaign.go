@@ -307,6 +307,9 @@ func (c *Campaign) hasUnknownKey(path string) bool {
 		if _, ok := c.at[p+"#unknown"]; ok {
 			return true
 		}
+		if _, ok := c.at[p+"#suggested"]; ok {
+			return true
+		}
 		i := strings.LastIndexAny(p, ".[")
 		if i < 0 {
 			return false

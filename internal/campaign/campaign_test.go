@@ -2,6 +2,7 @@ package campaign_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -579,4 +580,23 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestOnePassListsEverything: unknown keys and validation problems come in
+// one error, without follow-on noise from the typos themselves.
+func TestOnePassListsEverything(t *testing.T) {
+	data := strings.Replace(strings.Replace(minimal, "sender:", "sendr:", 1), "[ready]", "[raedy]", 1)
+	_, err := campaign.Parse("campaign.yaml", []byte(data))
+	got := problems(t, err)
+	var msgs []string
+	for _, p := range got {
+		msgs = append(msgs, fmt.Sprintf("%d: %s", p.Line, p.Msg))
+	}
+	want := []string{
+		`4: unknown key "sendr" (did you mean "sender"?)`,
+		`11: wave "announce": audience "raedy" is not defined (audiences: ready)`,
+	}
+	if strings.Join(msgs, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(msgs, "\n"), strings.Join(want, "\n"))
+	}
 }

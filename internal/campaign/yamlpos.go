@@ -92,6 +92,8 @@ func walkMapping(values []*ast.MappingValueNode, t reflect.Type, path string, at
 			}
 			if s := suggest(key, fields); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
+				// "sender.address: missing" after "sendr" says nothing new.
+				at[join(path, s)+"#suggested"] = pos{line, 0}
 			}
 			*problems = append(*problems, problem{line: line, msg: msg})
 			// Checks of this object would only repeat the typo ("missing
