@@ -85,6 +85,13 @@ func (e *env) track(p *project, source string, l *ledger.Ledger, by string) (str
 	var firsts int
 	var readAt = now
 	groups := map[string]*track.Group{}
+	var batch []ledger.Adoption
+	flush := func() error {
+		n, err := l.RecordAdoptions(e.ctx, batch)
+		firsts += n
+		batch = batch[:0]
+		return err
+	}
 	s, err := e.eachIncluded(p, source, func(person *directory.Person, _ []string) error {
 		kind := passkeyKind(person)
 		if by != "" {
@@ -108,12 +115,15 @@ func (e *env) track(p *project, source string, l *ledger.Ledger, by string) (str
 			// appeared than the moment we read it.
 			seen = person.RegistrationUpdated
 		}
-		first, err := l.RecordAdoption(e.ctx, ledger.Adoption{PersonID: person.ID, Kind: kind, SeenAt: seen, DataReadAt: now})
-		if first {
-			firsts++
+		batch = append(batch, ledger.Adoption{PersonID: person.ID, Kind: kind, SeenAt: seen, DataReadAt: now})
+		if len(batch) >= planBatch {
+			return flush()
 		}
-		return err
+		return nil
 	})
+	if err == nil {
+		err = flush()
+	}
 	if err != nil {
 		return "", err
 	}

@@ -39,6 +39,40 @@ func (l *Ledger) RecordAdoption(ctx context.Context, a Adoption) (first bool, er
 	return n == 1, nil
 }
 
+// RecordAdoptions is RecordAdoption for many people in one transaction (a
+// directory read sees thousands at once); it returns how many were seen for
+// the first time.
+func (l *Ledger) RecordAdoptions(ctx context.Context, as []Adoption) (firsts int, err error) {
+	tx, err := l.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("ledger: record adoptions: %w", err)
+	}
+	defer tx.Rollback()
+	ins, err := tx.PrepareContext(ctx, `
+		INSERT INTO adoption (person_id, kind, first_seen_at, data_read_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (person_id) DO NOTHING`)
+	if err != nil {
+		return 0, fmt.Errorf("ledger: record adoptions: %w", err)
+	}
+	defer ins.Close()
+	for _, a := range as {
+		if a.PersonID == "" || a.SeenAt.IsZero() || a.DataReadAt.IsZero() {
+			return 0, fmt.Errorf("ledger: record adoption %q: person id and both times are required", a.PersonID)
+		}
+		res, err := ins.ExecContext(ctx, a.PersonID, a.Kind, ts(a.SeenAt), ts(a.DataReadAt))
+		if err != nil {
+			return 0, fmt.Errorf("ledger: record adoption %q: %w", a.PersonID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			firsts++
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("ledger: record adoptions: %w", err)
+	}
+	return firsts, nil
+}
+
 // EachAdoption calls fn with every adoption, earliest first. It stops at
 // the first error from fn and returns it unchanged.
 func (l *Ledger) EachAdoption(ctx context.Context, fn func(Adoption) error) error {

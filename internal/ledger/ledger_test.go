@@ -254,3 +254,29 @@ func TestAdoptionAndSnapshots(t *testing.T) {
 		t.Errorf("snapshots (-want +got):\n%s", diff)
 	}
 }
+
+func TestRecordAdoptionsBatch(t *testing.T) {
+	l := openTest(t, Options{})
+	ctx := context.Background()
+	at := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	as := []Adoption{{PersonID: "p1", Kind: "synced passkey", SeenAt: at, DataReadAt: at}, {PersonID: "p2", Kind: "security key", SeenAt: at, DataReadAt: at}}
+	if n, err := l.RecordAdoptions(ctx, as); err != nil || n != 2 {
+		t.Fatalf("first batch: %d, %v; want 2 new", n, err)
+	}
+	later := at.Add(48 * time.Hour)
+	as = append(as, Adoption{PersonID: "p3", Kind: "Windows Hello", SeenAt: later, DataReadAt: later})
+	as[0].SeenAt = later // a later sighting changes nothing
+	if n, err := l.RecordAdoptions(ctx, as); err != nil || n != 1 {
+		t.Fatalf("second batch: %d, %v; want 1 new", n, err)
+	}
+	var got []Adoption
+	if err := l.EachAdoption(ctx, func(a Adoption) error { got = append(got, a); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || !got[0].SeenAt.Equal(at) {
+		t.Errorf("adoptions %+v: want 3, p1 first seen at %v", got, at)
+	}
+	if _, err := l.RecordAdoptions(ctx, []Adoption{{PersonID: "", SeenAt: at, DataReadAt: at}}); err == nil {
+		t.Error("an adoption without a person id was accepted")
+	}
+}
