@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
 
@@ -40,8 +39,7 @@ func mailProblem(p *directory.Person) string {
 	if strings.TrimSpace(p.Mail) == "" {
 		return "no mail address"
 	}
-	a, err := mail.ParseAddress(p.Mail)
-	if err != nil || a.Address != p.Mail {
+	if deliver.CheckAddress(p.Mail) != nil {
 		return fmt.Sprintf("mail address %q is not valid", p.Mail)
 	}
 	return ""

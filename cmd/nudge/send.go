@@ -94,7 +94,7 @@ func runSend(e *env, o *sendOptions, waveID string) error {
 		return usageError("--via %q: use outbox or smtp", o.via)
 	}
 	if o.redirectTo != "" {
-		if err := checkAddress(o.redirectTo); err != nil {
+		if err := deliver.CheckAddress(o.redirectTo); err != nil {
 			return usageError("--redirect-to: %v", err)
 		}
 	}
@@ -244,13 +244,6 @@ func (e *env) message(p *project, w *campaign.Wave, t *target, now time.Time, re
 		m.ID = deliver.MessageID(deliver.Domain(p.c.Sender.Address), p.c.ID, w.ID, t.person.ID, "proof", now.Format(time.RFC3339Nano))
 	}
 	return m, nil
-}
-
-func checkAddress(s string) error {
-	if strings.ContainsAny(s, " <>\r\n\"") || !strings.Contains(s, "@") {
-		return fmt.Errorf("%q is not an email address", s)
-	}
-	return nil
 }
 
 // smtpMailboxes builds one SMTP sender per sending mailbox. Secrets come

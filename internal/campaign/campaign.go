@@ -5,7 +5,6 @@ package campaign
 import (
 	"errors"
 	"fmt"
-	"net/mail"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/nudge-passkeys/nudge/internal/deliver"
 )
 
 // DefaultRegisterLink is Microsoft's short link to the Security info page,
@@ -618,8 +619,7 @@ func (c *Campaign) audienceNames() []string {
 }
 
 func checkAddress(s string) error {
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" || strings.ContainsAny(s, "\r\n<>") {
+	if deliver.CheckAddress(s) != nil {
 		return fmt.Errorf("%q is not a plain email address such as it-security@contoso.example", s)
 	}
 	return nil

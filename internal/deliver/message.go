@@ -111,7 +111,7 @@ func (m *Message) write(w *bufio.Writer) error {
 	if m.ID == "" || m.To.Email == "" || m.From.Email == "" {
 		return fmt.Errorf("deliver: message needs an ID, a sender and a recipient")
 	}
-	if err := checkAddr(m.To.Email); err != nil {
+	if err := CheckAddress(m.To.Email); err != nil {
 		return fmt.Errorf("deliver: recipient: %w", err)
 	}
 	seed := sha256.Sum256([]byte(m.ID))
@@ -184,9 +184,13 @@ func (m *Message) write(w *bufio.Writer) error {
 	return nil
 }
 
-func checkAddr(s string) error {
+// CheckAddress returns an error unless s is exactly one plain address
+// (no display name, no angle brackets, nothing around it): the only form
+// nudge puts in an envelope or a header from configuration or the
+// directory.
+func CheckAddress(s string) error {
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s {
+	if err != nil || a.Name != "" || a.Address != s {
 		return fmt.Errorf("%q is not a valid email address", s)
 	}
 	return nil
