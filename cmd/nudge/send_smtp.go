@@ -232,7 +232,6 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 		Log:       e.log,
 	}
 	rep, runErr := eng.Run(e.ctx, jobs)
-	prog.done()
 	if runErr == nil && readErr != nil {
 		// The rest are still pending: a rerun carries on.
 		runErr = fmt.Errorf("reading the directory again failed part-way: %w", readErr)
@@ -403,5 +402,3 @@ func (pr *progress) update(s deliver.Progress) {
 	}
 	fmt.Fprintln(pr.w)
 }
-
-func (pr *progress) done() {}

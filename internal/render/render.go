@@ -361,7 +361,7 @@ func (e *Engine) compile(name, locale string) (*compiled, error) {
 	}
 	// Execute once against a sample person with every field set, so that
 	// an unknown field fails here rather than at send time.
-	if _, err := t.render(e, samplePerson(), Context{WaveID: "sample", WaveName: "sample", Audience: "sample"}, locale); err != nil {
+	if _, err := t.render(e, SamplePerson(), Context{WaveID: "sample", WaveName: "sample", Audience: "sample"}, locale); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -516,8 +516,9 @@ func cleanParseError(err error) error {
 	return errors.New(strings.TrimPrefix(err.Error(), "template: "))
 }
 
-// samplePerson has every field set, for checking templates.
-func samplePerson() *directory.Person {
+// SamplePerson returns a person with every field set, for checking
+// templates.
+func SamplePerson() *directory.Person {
 	return &directory.Person{
 		ID: "00000000-0000-0000-0000-000000000000", UserPrincipalName: "sample.person@example.com",
 		Mail: "sample.person@example.com", DisplayName: "Sample Person", GivenName: "Sample", Surname: "Person",
@@ -526,6 +527,3 @@ func samplePerson() *directory.Person {
 		IsMFACapable: true, IsMFARegistered: true, MethodsRegistered: []string{directory.MethodAuthenticatorPush},
 	}
 }
-
-// SamplePerson returns a person with every field set, for previews and checks.
-func SamplePerson() *directory.Person { return samplePerson() }

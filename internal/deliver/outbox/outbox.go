@@ -90,6 +90,3 @@ func FileName(addr string) string {
 // maxName keeps file names well under the 255-byte limit of most file
 // systems.
 const maxName = 180
-
-// MkdirAll creates the outbox folder.
-func (o *Outbox) MkdirAll() error { return os.MkdirAll(o.Dir, 0o755) }

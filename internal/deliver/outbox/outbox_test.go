@@ -125,11 +125,11 @@ func TestWriteFailsCleanly(t *testing.T) {
 		if _, err := o.Write(message("ann@contoso.example")); err == nil {
 			t.Error("Write into a missing folder: no error")
 		}
-		if err := o.MkdirAll(); err != nil {
+		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := o.Write(message("ann@contoso.example")); err != nil {
-			t.Errorf("Write after MkdirAll: %v", err)
+			t.Errorf("Write once the folder exists: %v", err)
 		}
 	})
 }
