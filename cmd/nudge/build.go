@@ -108,7 +108,7 @@ func runBuild(e *env, o *buildOptions) error {
 
 	// Who already gets each wave, by wave and address: two accounts
 	// sharing a mailbox get one message.
-	recipients := newIDSet()
+	recipients := newAddresses()
 	var (
 		pieces   = map[string]*piece{}
 		order    []string
@@ -162,16 +162,10 @@ func runBuild(e *env, o *buildOptions) error {
 			if !ok {
 				continue
 			}
-			if why := mailProblem(person); why != "" {
+			if why := recipients.admit(w.ID, person); why != "" {
 				skipped = append(skipped, fmt.Sprintf("wave %s: %s (%s): %s: skipped", w.ID, person.UserPrincipalName, person.ID, why))
 				continue
 			}
-			rk := w.ID + "\x00" + strings.ToLower(person.Mail)
-			if recipients.Has(rk) {
-				skipped = append(skipped, fmt.Sprintf("wave %s: %s (%s): another person in this wave has mail address %s: skipped, one message per address", w.ID, person.UserPrincipalName, person.ID, person.Mail))
-				continue
-			}
-			recipients.Add(rk)
 			if copied == nil {
 				// The source reuses person; workers need their own.
 				c := *person

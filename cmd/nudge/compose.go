@@ -44,3 +44,24 @@ func mailProblem(p *directory.Person) string {
 	}
 	return ""
 }
+
+// addresses decides who in a wave can be emailed: someone with a usable
+// mail address, and one message per address (two accounts sharing a
+// mailbox get one).
+type addresses struct{ seen *idSet }
+
+func newAddresses() *addresses { return &addresses{seen: newIDSet()} }
+
+// admit returns why person cannot get the wave's message, or "" when they
+// can, taking their address for the wave.
+func (a *addresses) admit(wave string, person *directory.Person) string {
+	if why := mailProblem(person); why != "" {
+		return why
+	}
+	key := wave + "\x00" + strings.ToLower(person.Mail)
+	if a.seen.Has(key) {
+		return "another person in this wave has mail address " + person.Mail + ": one message per address"
+	}
+	a.seen.Add(key)
+	return ""
+}

@@ -123,7 +123,7 @@ func (e *env) waveTargets(p *project, w *campaign.Wave, o *sendOptions, skip fun
 		only[strings.ToLower(strings.TrimSpace(s))] = true
 	}
 	return func(yield func(*target, error) bool) {
-		seen := newIDSet()
+		addrs := newAddresses()
 		stop := errors.New("stop")
 		_, err := e.eachPerson(p, o.source, func(person *directory.Person, matched []string) error {
 			aud, ok := firstOf(matched, w.Audiences)
@@ -134,21 +134,10 @@ func (e *env) waveTargets(p *project, w *campaign.Wave, o *sendOptions, skip fun
 			// --only narrows it, so that the same person is the one who
 			// gets the message whatever --only says.
 			chosen := len(only) == 0 || only[strings.ToLower(person.UserPrincipalName)] || only[strings.ToLower(person.Mail)]
-			if why := mailProblem(person); why != "" {
-				if chosen {
+			if why := addrs.admit(w.ID, person); why != "" || !chosen {
+				if why != "" && chosen {
 					skip(person, why)
 				}
-				return nil
-			}
-			addr := strings.ToLower(person.Mail)
-			if seen.Has(addr) {
-				if chosen {
-					skip(person, "another person in this wave has mail address "+person.Mail+": one message per address")
-				}
-				return nil
-			}
-			seen.Add(addr)
-			if !chosen {
 				return nil
 			}
 			t := &target{person: *person, audience: aud, locale: p.engine.Locale(w.Template, person)}
