@@ -93,7 +93,7 @@ func (e *env) track(p *project, source string, l *ledger.Ledger, by string) (str
 		return err
 	}
 	s, err := e.eachIncluded(p, source, func(person *directory.Person, _ []string) error {
-		kind := passkeyKind(person)
+		kind := person.PasskeyKind()
 		if by != "" {
 			key := map[string]string{"department": person.Department, "location": person.OfficeLocation, "manager": person.Manager}[by]
 			g := groups[key]
@@ -169,21 +169,6 @@ func (e *env) track(p *project, source string, l *ledger.Ledger, by string) (str
 		fmt.Fprintf(e.stderr, "nudge: %d people seen with a passkey for the first time\n", firsts)
 	}
 	return written, nil
-}
-
-// passkeyKind names the person's passkey for the workbook, "" without one.
-func passkeyKind(p *directory.Person) string {
-	switch {
-	case p.HasMethod(directory.MethodPasskeySynced):
-		return "synced passkey"
-	case p.HasMethod(directory.MethodPasskeyDeviceBoundAuthenticator):
-		return "passkey in Microsoft Authenticator"
-	case p.HasMethod(directory.MethodFIDO2SecurityKey), p.HasMethod(directory.MethodPasskeyDeviceBound):
-		return "security key"
-	case p.HasMethod(directory.MethodPasskeyDeviceBoundWindowsHello):
-		return "Windows Hello"
-	}
-	return ""
 }
 
 // openFile opens path with the system's default application.

@@ -97,6 +97,23 @@ func (p *Person) HasPasskey() bool {
 	return false
 }
 
+// PasskeyKind names the person's passkey in words for reports ("synced
+// passkey", "security key", …), or "" without one. When there are several,
+// the one a person is likeliest to use day to day is named.
+func (p *Person) PasskeyKind() string {
+	switch {
+	case p.HasMethod(MethodPasskeySynced):
+		return "synced passkey"
+	case p.HasMethod(MethodPasskeyDeviceBoundAuthenticator):
+		return "passkey in Microsoft Authenticator"
+	case p.HasMethod(MethodFIDO2SecurityKey), p.HasMethod(MethodPasskeyDeviceBound):
+		return "security key"
+	case p.HasMethod(MethodPasskeyDeviceBoundWindowsHello):
+		return "Windows Hello"
+	}
+	return ""
+}
+
 // HasPhishingResistant reports whether the person has a method that satisfies
 // the built-in phishing-resistant MFA authentication strength.
 func (p *Person) HasPhishingResistant() bool {
