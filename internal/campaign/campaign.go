@@ -489,37 +489,34 @@ func (c *Campaign) validate() []problem {
 
 	c.validateDelivery(add)
 
+	// checkID checks the name or id (field) of entry i of a list: set,
+	// well formed, and not taken by an earlier entry.
+	checkID := func(list, kind, field string, i int, id string, taken map[string]bool) {
+		p := fmt.Sprintf("%s[%d]", list, i)
+		switch {
+		case id == "":
+			add(p, "%s: missing %s", p, field)
+		case !idPattern.MatchString(id):
+			add(p+"."+field, "%s %q: %s must be lower-case letters, digits and dashes", kind, id, field)
+		case taken[id]:
+			add(p+"."+field, "%s %q: defined twice", kind, id)
+		}
+		taken[id] = true
+	}
 	audiences := map[string]bool{}
 	if len(c.Audiences) == 0 {
 		add("", "audiences: none: define at least one audience")
 	}
 	for i, a := range c.Audiences {
-		p := fmt.Sprintf("audiences[%d]", i)
-		switch {
-		case a.Name == "":
-			add(p, "audiences[%d]: missing name", i)
-		case !idPattern.MatchString(a.Name):
-			add(p+".name", "audience %q: name must be lower-case letters, digits and dashes", a.Name)
-		case audiences[a.Name]:
-			add(p+".name", "audience %q: defined twice", a.Name)
-		}
-		audiences[a.Name] = true
+		checkID("audiences", "audience", "name", i, a.Name, audiences)
 		if strings.TrimSpace(a.Where) == "" {
-			add(p, "audience %q: missing where: rule", a.Name)
+			add(fmt.Sprintf("audiences[%d]", i), "audience %q: missing where: rule", a.Name)
 		}
 	}
 	waves := map[string]bool{}
 	for i, w := range c.Waves {
+		checkID("waves", "wave", "id", i, w.ID, waves)
 		p := fmt.Sprintf("waves[%d]", i)
-		switch {
-		case w.ID == "":
-			add(p, "waves[%d]: missing id", i)
-		case !idPattern.MatchString(w.ID):
-			add(p+".id", "wave %q: id must be lower-case letters, digits and dashes", w.ID)
-		case waves[w.ID]:
-			add(p+".id", "wave %q: defined twice", w.ID)
-		}
-		waves[w.ID] = true
 		if len(w.Audiences) == 0 {
 			add(p, "wave %q: no audiences", w.ID)
 		}
