@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/spf13/pflag"
 	"io"
 	"io/fs"
 	"os"
@@ -85,6 +86,12 @@ func (e *env) loadCampaign() (*project, error) {
 	}
 	p.engine = render.New(p.tmplFS, p.tmplName, c)
 	return p, nil
+}
+
+// sourceFlag adds --source, which every command that reads the directory
+// takes.
+func sourceFlag(f *pflag.FlagSet, v *string) {
+	f.StringVar(v, "source", "", "directory source: demo or snapshot:FOLDER (default: the campaign's source)")
 }
 
 // source returns the directory source named by --source or the campaign.

@@ -37,7 +37,7 @@ its rule and number of people, plus who is excluded and why.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runAudiences(e, o) },
 	}
-	cmd.Flags().StringVar(&o.source, "source", "", "directory source: demo or snapshot:FOLDER (default: the campaign's source)")
+	sourceFlag(cmd.Flags(), &o.source)
 	cmd.Flags().BoolVar(&o.csv, "csv", false, "also write one CSV file per audience")
 	cmd.Flags().BoolVar(&o.fields, "fields", false, "list the fields and functions audience rules can use, and exit")
 	return cmd

@@ -44,7 +44,7 @@ the build succeeds.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runBuild(e, o) },
 	}
-	cmd.Flags().StringVar(&o.source, "source", "", "directory source: demo or snapshot:FOLDER (default: the campaign's source)")
+	sourceFlag(cmd.Flags(), &o.source)
 	cmd.Flags().StringSliceVar(&o.waves, "wave", nil, "build only these waves (default: all)")
 	return cmd
 }

@@ -68,7 +68,7 @@ from NUDGE_SMTP_TOKEN; neither is ever written anywhere.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.source, "source", "", "directory source: demo or snapshot:FOLDER (default: the campaign's source)")
+	sourceFlag(f, &o.source)
 	f.StringVar(&o.via, "via", "outbox", "outbox (dry run) or smtp")
 	f.BoolVar(&o.yes, "yes", false, "do not ask for confirmation (for scheduled runs)")
 	f.StringVar(&o.redirectTo, "redirect-to", "", "send every message to this proof address instead, subject prefixed [PROOF]; records nothing")

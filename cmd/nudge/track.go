@@ -58,7 +58,7 @@ the data was read, and never credits a message sent after a registration.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&o.source, "source", "", "directory source: demo or snapshot:FOLDER (default: the campaign's source)")
+	sourceFlag(cmd.Flags(), &o.source)
 	cmd.Flags().BoolVar(&o.open, "open", false, "open the workbook with the system's default application")
 	cmd.Flags().StringVar(&o.by, "by", "", "add a sheet of adoption per department, location (office) or manager")
 	return cmd

@@ -22,21 +22,8 @@ type Adoption struct {
 // sighting counts, so later calls for the same person change nothing and
 // report first == false.
 func (l *Ledger) RecordAdoption(ctx context.Context, a Adoption) (first bool, err error) {
-	if a.PersonID == "" || a.SeenAt.IsZero() || a.DataReadAt.IsZero() {
-		return false, fmt.Errorf("ledger: record adoption %q: person id and both times are required", a.PersonID)
-	}
-	res, err := l.w.ExecContext(ctx, `
-		INSERT INTO adoption (person_id, kind, first_seen_at, data_read_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (person_id) DO NOTHING`,
-		a.PersonID, a.Kind, ts(a.SeenAt), ts(a.DataReadAt))
-	if err != nil {
-		return false, fmt.Errorf("ledger: record adoption %q: %w", a.PersonID, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("ledger: record adoption %q: %w", a.PersonID, err)
-	}
-	return n == 1, nil
+	n, err := l.RecordAdoptions(ctx, []Adoption{a})
+	return n == 1, err
 }
 
 // RecordAdoptions is RecordAdoption for many people in one transaction (a
