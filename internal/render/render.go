@@ -60,6 +60,9 @@ type Engine struct {
 
 	mu        sync.Mutex
 	templates map[string]*compiled // by "name/locale"
+	// exists caches Exists: Locale asks it for every person and wave, and
+	// the answer changes no more than the parsed templates do.
+	exists sync.Map // "name/locale" → bool
 	layouts   map[string]*preparedLayout
 	footers   map[string]*footer
 }
@@ -126,7 +129,12 @@ func (e *Engine) Locale(name string, p *directory.Person) string {
 
 // Exists reports whether the email template exists in locale.
 func (e *Engine) Exists(name, locale string) bool {
+	key := name + "/" + locale
+	if v, ok := e.exists.Load(key); ok {
+		return v.(bool)
+	}
 	_, err := fs.Stat(e.fsys, EmailPath(name, locale))
+	e.exists.Store(key, err == nil)
 	return err == nil
 }
 
