@@ -62,9 +62,9 @@ type Engine struct {
 	templates map[string]*compiled // by "name/locale"
 	// exists caches Exists: Locale asks it for every person and wave, and
 	// the answer changes no more than the parsed templates do.
-	exists sync.Map // "name/locale" → bool
-	layouts   map[string]*preparedLayout
-	footers   map[string]*footer
+	exists  sync.Map // "name/locale" → bool
+	layouts map[string]*preparedLayout
+	footers map[string]*footer
 }
 
 type compiled struct {
