@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/nudge-passkeys/nudge/internal/deliver"
+	"github.com/nudge-passkeys/nudge/internal/spell"
 )
 
 // DefaultRegisterLink is Microsoft's short link to the Security info page,
@@ -32,9 +34,11 @@ type Campaign struct {
 	Links        Links        `yaml:"links"`
 	Helpdesk     Helpdesk     `yaml:"helpdesk"`
 	Defaults     Defaults     `yaml:"defaults"`
-	// Source names the directory: "snapshot:DIR" (relative to the campaign
-	// file) or "csv:FILE"; "graph" once the live source exists.
+	// Source names the directory: "graph" (the live tenant, see Graph),
+	// "snapshot:DIR" (relative to the campaign file) or "csv:FILE".
 	Source string `yaml:"source"`
+	// Graph says how to reach the tenant through Microsoft Graph.
+	Graph Graph `yaml:"graph"`
 	// Templates is the template folder, relative to the campaign file.
 	Templates string     `yaml:"templates"`
 	Exclude   Exclude    `yaml:"exclude"`
@@ -94,6 +98,35 @@ type SMTP struct {
 	// proxies; relative to the campaign file.
 	CAFile string `yaml:"ca_file"`
 }
+
+// Graph says how nudge signs in to Microsoft Graph. Secrets never go here:
+// a client secret comes from NUDGE_CLIENT_SECRET, a certificate's password
+// from NUDGE_CERTIFICATE_PASSWORD, other modes from the credential chain.
+type Graph struct {
+	TenantID string `yaml:"tenant_id"`
+	ClientID string `yaml:"client_id"`
+	// Auth is secret, certificate, device-code, azure-cli or
+	// managed-identity.
+	Auth string `yaml:"auth"`
+	// Certificate is a PEM or PFX file with the app's certificate and
+	// private key, relative to the campaign file (auth: certificate).
+	Certificate string `yaml:"certificate"`
+	// Cloud is global (the default), usgov, usgovdod or china.
+	Cloud string `yaml:"cloud"`
+	// BaseURL and AuthorityHost override the cloud's Graph endpoint and
+	// sign-in authority.
+	BaseURL       string `yaml:"base_url"`
+	AuthorityHost string `yaml:"authority_host"`
+	// CAFile is a PEM bundle of extra trusted roots, for TLS-inspecting
+	// proxies; relative to the campaign file.
+	CAFile string `yaml:"ca_file"`
+}
+
+// GraphAuthModes are the values of graph.auth.
+var GraphAuthModes = []string{"secret", "certificate", "device-code", "azure-cli", "managed-identity"}
+
+// GraphClouds are the values of graph.cloud.
+var GraphClouds = []string{"global", "usgov", "usgovdod", "china"}
 
 // Pacing caps what one mailbox sends. The defaults are 90% of Exchange
 // Online's limits (30 messages a minute, 10,000 recipients a day per
@@ -488,6 +521,7 @@ func (c *Campaign) validate() []problem {
 	}
 
 	c.validateDelivery(add)
+	c.validateGraph(add)
 
 	// checkID checks the name or id (field) of entry i of a list: set,
 	// well formed, and not taken by an earlier entry.
@@ -539,6 +573,30 @@ func (c *Campaign) validate() []problem {
 		}
 	}
 	return ps
+}
+
+func (c *Campaign) validateGraph(add func(path, format string, args ...any)) {
+	g := &c.Graph
+	if g.Auth != "" && !slices.Contains(GraphAuthModes, g.Auth) {
+		add("graph.auth", "graph.auth: %q: use %s%s", g.Auth, strings.Join(GraphAuthModes, ", "), didYouMean(g.Auth, GraphAuthModes))
+	}
+	if g.Cloud != "" && !slices.Contains(GraphClouds, g.Cloud) {
+		add("graph.cloud", "graph.cloud: %q: use %s (or set base_url and authority_host)%s", g.Cloud, strings.Join(GraphClouds, ", "), didYouMean(g.Cloud, GraphClouds))
+	}
+	if g.Auth == "certificate" && g.Certificate == "" {
+		add("graph.certificate", "graph.auth: certificate needs graph.certificate, the path of a PEM or PFX file (its password, if any, comes from NUDGE_CERTIFICATE_PASSWORD)")
+	}
+	if g.Certificate != "" && g.Auth != "" && g.Auth != "certificate" {
+		add("graph.certificate", "graph.certificate is only used with auth: certificate (auth is %s)", g.Auth)
+	}
+	for _, u := range []struct{ path, v string }{{"graph.base_url", g.BaseURL}, {"graph.authority_host", g.AuthorityHost}} {
+		if u.v == "" {
+			continue
+		}
+		if err := CheckHTTPS(u.v); err != nil {
+			add(u.path, "%s: %v", u.path, err)
+		}
+	}
 }
 
 func (c *Campaign) validateDelivery(add func(path, format string, args ...any)) {
@@ -620,6 +678,14 @@ func checkAddress(s string) error {
 		return fmt.Errorf("%q is not a plain email address such as it-security@contoso.example", s)
 	}
 	return nil
+}
+
+// didYouMean returns " (did you mean X?)" when X is a likely typo of s.
+func didYouMean(s string, known []string) string {
+	if c := spell.Closest(s, known); c != "" {
+		return fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	return ""
 }
 
 // CheckHTTPS returns an error unless s is an absolute https URL.

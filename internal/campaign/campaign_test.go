@@ -600,3 +600,50 @@ func TestOnePassListsEverything(t *testing.T) {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(msgs, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestParseGraph(t *testing.T) {
+	ok := minimal + `graph:
+  tenant_id: 11111111-2222-3333-4444-555555555555
+  client_id: 66666666-7777-8888-9999-000000000000
+  auth: certificate
+  certificate: secrets/nudge.pfx
+  cloud: usgov
+  ca_file: proxy-roots.pem
+`
+	c, err := campaign.Parse("campaign.yaml", []byte(ok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Graph.Auth != "certificate" || c.Graph.Certificate != "secrets/nudge.pfx" || c.Graph.Cloud != "usgov" || c.Graph.CAFile != "proxy-roots.pem" {
+		t.Errorf("Graph = %+v", c.Graph)
+	}
+
+	bad := minimal + `graph:
+  auth: certficate
+  cloud: gov
+  base_url: http://graph.example
+`
+	_, err = campaign.Parse("campaign.yaml", []byte(bad))
+	var msgs []string
+	for _, p := range problems(t, err) {
+		msgs = append(msgs, p.Msg)
+	}
+	got := strings.Join(msgs, "\n")
+	for _, want := range []string{
+		`graph.auth: "certficate": use secret, certificate, device-code, azure-cli, managed-identity (did you mean "certificate"?)`,
+		`graph.cloud: "gov": use global, usgov, usgovdod, china`,
+		`graph.base_url: "http://graph.example": use https`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems lack %q:\n%s", want, got)
+		}
+	}
+
+	// A secret put in the file is refused as an unknown key, and not
+	// echoed back.
+	_, err = campaign.Parse("campaign.yaml", []byte(minimal+"graph:\n  client_secret: hunter2\n"))
+	ps := problems(t, err)
+	if len(ps) != 1 || !strings.Contains(ps[0].Msg, `unknown key "client_secret" in graph`) || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("client_secret in the file: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ package directory
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -77,9 +78,26 @@ type Person struct {
 	MethodsRegistered     []string
 	RegistrationUpdated   time.Time
 
-	// Groups holds the ids and display names of the groups named by the
-	// campaign that the person is a (transitive) member of.
+	// Groups holds the ids and display names of the groups the person is a
+	// (transitive) member of, among those the source read: the groups the
+	// campaign names and the groups the passkey policy targets.
 	Groups []string
+
+	// MicrosoftNudge is true when Entra's own registration campaign can
+	// prompt the person for a passkey at sign-in, as far as the tenant's
+	// policy tells (see Policy.Reaches). Set by the source.
+	MicrosoftNudge bool
+}
+
+// InGroup reports whether the person is a member of the group with this id
+// or display name (case-insensitive).
+func (p *Person) InGroup(idOrName string) bool {
+	for _, g := range p.Groups {
+		if strings.EqualFold(g, idOrName) {
+			return true
+		}
+	}
+	return false
 }
 
 // HasMethod reports whether the person registered the named method.
@@ -150,7 +168,31 @@ type Directory struct {
 	People   []Person
 	Problems []Problem
 	Policy   *Policy
-	ReadAt   time.Time // when the data was read from the tenant
+	// ConditionalAccess holds the Conditional Access policies and
+	// authentication strengths, when the source read them.
+	ConditionalAccess *ConditionalAccess
+	// Groups are the groups whose transitive members the source read, so
+	// that "not in Person.Groups" means "not a member" only for these.
+	Groups []Group
+	ReadAt time.Time // when the data was read from the tenant
+}
+
+// Group is a directory group whose members a source read.
+type Group struct {
+	ID          string
+	DisplayName string
+	Members     int // transitive members that are users
+}
+
+// KnowsGroup reports whether the source read the members of the group with
+// this id or display name (case-insensitive).
+func (d *Directory) KnowsGroup(idOrName string) bool {
+	for _, g := range d.Groups {
+		if strings.EqualFold(g.ID, idOrName) || strings.EqualFold(g.DisplayName, idOrName) {
+			return true
+		}
+	}
+	return false
 }
 
 // Source reads the directory.
