@@ -8,6 +8,8 @@
 //	users.json                        GET /users?$select=…
 //	userRegistrationDetails.json      GET /reports/authenticationMethods/userRegistrationDetails
 //	authenticationMethodsPolicy.json  GET /policies/authenticationMethodsPolicy (optional)
+//	groups.json                       the groups read (GET /groups/{id}?$select=id,displayName), optional
+//	groupMembers-{id}.json            GET /groups/{id}/transitiveMembers/microsoft.graph.user, one per group
 //
 // A collection may continue over several files: each page names the next in
 // "@odata.nextLink" by its file name in the same folder, which is how a pull
@@ -46,7 +48,12 @@ const (
 	UsersFile        = "users.json"
 	RegistrationFile = "userRegistrationDetails.json"
 	PolicyFile       = "authenticationMethodsPolicy.json"
+	GroupsFile       = "groups.json"
 )
+
+// GroupMembersFile is the first page of a group's transitive user members
+// (GET /groups/{id}/transitiveMembers/microsoft.graph.user).
+func GroupMembersFile(id string) string { return "groupMembers-" + id + ".json" }
 
 // Source reads a snapshot folder from fsys (os.DirFS or an embed.FS).
 type Source struct {
@@ -64,16 +71,7 @@ var _ directory.Source = (*Source)(nil)
 // Load reads the folder: people in users.json order, joined by id with their
 // registration rows, and the policy when the folder has one.
 func (s *Source) Load(ctx context.Context) (*directory.Directory, error) {
-	var people []directory.Person
-	d, err := s.Stream(ctx, func(p *directory.Person) error {
-		people = append(people, *p)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	d.People = people
-	return d, nil
+	return collect(ctx, s)
 }
 
 var _ directory.Streamer = (*Source)(nil)
@@ -190,6 +188,17 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 
 	regPages := l.pages
 	l.pages = nil
+
+	// Group memberships, by the same hashed ids, as indexes into d.Groups.
+	memberOf, err := s.readGroups(l, d, key)
+	if err != nil {
+		return nil, err
+	}
+	// The policy before the people, so that each person can be told
+	// whether Entra's own prompt reaches them.
+	if d.Policy, err = s.readPolicy(); err != nil {
+		return nil, err
+	}
 	// Ids seen, by hash: a set of strings would keep every id alive.
 	seen := make(map[uint64]struct{})
 	seed := maphash.MakeSeed()
@@ -211,6 +220,12 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 		seen[h] = struct{}{}
 		p = u.person()
 		k := key(u.ID)
+		for _, g := range memberOf[k] {
+			p.Groups = append(p.Groups, d.Groups[g].ID)
+			if n := d.Groups[g].DisplayName; n != "" {
+				p.Groups = append(p.Groups, n)
+			}
+		}
 		if r, ok := reg[k]; ok {
 			r.flags |= regUsed
 			reg[k] = r
@@ -263,10 +278,6 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 		}
 	}
 
-	if d.Policy, err = s.readPolicy(); err != nil {
-		return nil, err
-	}
-
 	switch {
 	case s.Now != nil:
 		d.ReadAt = s.Now()
@@ -278,6 +289,60 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 		}
 	}
 	return d, nil
+}
+
+// readGroups reads groups.json and each group's member pages, returning
+// for every member (by hashed id) the indexes of its groups in d.Groups.
+// A folder without groups.json has no groups.
+func (s *Source) readGroups(l *loader, d *directory.Directory, key func(string) [2]uint64) (map[[2]uint64][]uint16, error) {
+	if _, err := fs.Stat(s.FS, s.path(GroupsFile)); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	err := l.readPages(GroupsFile, func(page string, dec *json.Decoder) error {
+		var g struct {
+			ID          string `json:"id"`
+			DisplayName string `json:"displayName"`
+		}
+		if err := dec.Decode(&g); err != nil {
+			return err
+		}
+		if g.ID == "" || strings.ContainsAny(g.ID, `/\:`) {
+			return fmt.Errorf("group %q has no usable id", g.DisplayName)
+		}
+		d.Groups = append(d.Groups, directory.Group{ID: g.ID, DisplayName: g.DisplayName})
+		return nil
+	})
+	l.pages = nil
+	if err != nil {
+		return nil, err
+	}
+	if len(d.Groups) > 1<<16 {
+		return nil, fmt.Errorf("snapshot: %s: %d groups: nudge reads at most 65536", s.display(GroupsFile), len(d.Groups))
+	}
+	memberOf := make(map[[2]uint64][]uint16)
+	for i := range d.Groups {
+		g := &d.Groups[i]
+		err := l.readPages(GroupMembersFile(g.ID), func(page string, dec *json.Decoder) error {
+			var m struct {
+				ID string `json:"id"`
+			}
+			if err := dec.Decode(&m); err != nil {
+				return err
+			}
+			k := key(m.ID)
+			if list := memberOf[k]; len(list) > 0 && list[len(list)-1] == uint16(i) {
+				return nil // listed twice
+			}
+			memberOf[k] = append(memberOf[k], uint16(i))
+			g.Members++
+			return nil
+		})
+		l.pages = nil
+		if err != nil {
+			return nil, err
+		}
+	}
+	return memberOf, nil
 }
 
 func (s *Source) path(name string) string {
@@ -450,6 +515,9 @@ func (l *loader) readPage(name, from string, row func(page string, dec *json.Dec
 		if name == UsersFile {
 			return "", fmt.Errorf("snapshot: %s: no %s: a snapshot folder holds %s and %s, optionally %s, each a Microsoft Graph response saved as-is (run nudge pull to make one)",
 				s.display("."), UsersFile, UsersFile, RegistrationFile, PolicyFile)
+		}
+		if name != RegistrationFile {
+			return "", fmt.Errorf("snapshot: %s: no %s, which %s lists (was the snapshot copied only in part?)", s.display("."), name, GroupsFile)
 		}
 		return "", fmt.Errorf("snapshot: %s: no %s next to %s: without the registration report nobody's passkey state is known (save GET /reports/authenticationMethods/userRegistrationDetails there)",
 			s.display("."), name, UsersFile)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -662,5 +663,44 @@ func BenchmarkLoad100k(b *testing.B) {
 		if len(d.People) != 100030 {
 			b.Fatalf("%d people", len(d.People))
 		}
+	}
+}
+
+func TestGroups(t *testing.T) {
+	member := func(id string) string {
+		return `{"@odata.type": "#microsoft.graph.user", "id": "` + id + `", "userPrincipalName": "` + id + `@contoso.example"}`
+	}
+	files := map[string]string{
+		UsersFile:        page("", user("a", true), user("b", true), user("c", true)),
+		RegistrationFile: page("", reg("a"), reg("b"), reg("c")),
+		GroupsFile:       page("", `{"id": "g1", "displayName": "Pilot – Passkeys"}`, `{"id": "g2", "displayName": "Finance"}`),
+		// g1's members span two pages, b is listed twice (nested groups).
+		GroupMembersFile("g1"):     page("groupMembers-g1-002.json", member("a"), member("b")),
+		"groupMembers-g1-002.json": page("", member("b"), member("x")),
+		GroupMembersFile("g2"):     page("", member("b")),
+	}
+	d, err := (&Source{FS: mapFS(files), Dir: "."}).Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, p := range d.People {
+		got[p.ID] = p.Groups
+	}
+	want := map[string][]string{"a": {"g1", "Pilot – Passkeys"}, "b": {"g1", "Pilot – Passkeys", "g2", "Finance"}, "c": nil}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Groups = %v, want %v", got, want)
+	}
+	if len(d.Groups) != 2 || d.Groups[0].Members != 3 || d.Groups[1].Members != 1 {
+		t.Errorf("Directory.Groups = %+v", d.Groups)
+	}
+	if !d.KnowsGroup("finance") || d.KnowsGroup("g3") {
+		t.Error("KnowsGroup is wrong")
+	}
+
+	delete(files, GroupMembersFile("g2"))
+	_, err = (&Source{FS: mapFS(files), Dir: ".", Name: "snap"}).Load(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "snap: no groupMembers-g2.json, which groups.json lists") {
+		t.Errorf("missing member file: %v", err)
 	}
 }

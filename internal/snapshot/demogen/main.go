@@ -127,9 +127,13 @@ func generate(o options) error {
 	if err := writePages(o.out, registrationBase, regContext, rows, o.page); err != nil {
 		return err
 	}
-	return writeFileAtomic(o.out, policyFile, func(w io.Writer) error {
+	err = writeFileAtomic(o.out, policyFile, func(w io.Writer) error {
 		return encodeIndented(w, demoPolicy(o.now), "")
 	})
+	if err != nil {
+		return err
+	}
+	return writeGroupsAndCA(o, people)
 }
 
 // state is the registration situation a fictional person is generated in.
