@@ -91,7 +91,7 @@ func (e *env) loadCampaign() (*project, error) {
 // sourceFlag adds --source, which every command that reads the directory
 // takes.
 func sourceFlag(f *pflag.FlagSet, v *string) {
-	f.StringVar(v, "source", "", "directory source: demo or snapshot:FOLDER (default: the campaign's source)")
+	f.StringVar(v, "source", "", "directory source: graph, demo, snapshot:FOLDER or csv:FILE (default: the campaign's source)")
 }
 
 // source returns the directory source named by --source or the campaign.
@@ -122,10 +122,29 @@ func (e *env) source(p *project, flag string) (directory.Source, string, error) 
 			return nil, "", withHint(fmt.Errorf("snapshot folder %s not found", dir), "point --source (or source: in the campaign file) at a folder written by nudge pull, such as snapshot:content/demo-tenant")
 		}
 		return &snapshot.Source{FS: os.DirFS(dir), Dir: ".", Name: filepath.ToSlash(dir)}, filepath.ToSlash(dir), nil
-	case "graph", "csv":
-		return nil, "", withHint(fmt.Errorf("source %q is not available in this version", spec), "use a snapshot: --source snapshot:FOLDER (the demo tenant is snapshot:content/demo-tenant)")
+	case "csv":
+		if arg == "" {
+			return nil, "", usageError("--source csv: needs a file, e.g. csv:UserRegistrationDetails.csv (Entra admin center > Authentication methods > User registration details > Download)")
+		}
+		file := arg
+		if flag == "" && !filepath.IsAbs(file) && !p.builtin {
+			file = filepath.Join(p.dir, file)
+		}
+		if st, err := os.Stat(file); err != nil || st.IsDir() {
+			return nil, "", withHint(fmt.Errorf("CSV file %s not found", file), "download it from the Entra admin center: Protection > Authentication methods > User registration details > Download")
+		}
+		name := filepath.ToSlash(file)
+		return &snapshot.CSVSource{FS: os.DirFS(filepath.Dir(file)), Path: filepath.Base(file), Name: name}, name, nil
+	case "graph":
+		if arg != "" {
+			return nil, "", usageError("--source graph takes no argument: the tenant is set in the campaign's graph: section")
+		}
+		if e.live == nil {
+			e.live = &liveSource{e: e, p: p}
+		}
+		return e.live, "Microsoft Graph (tenant " + p.c.Graph.TenantID + ")", nil
 	default:
-		return nil, "", usageError("unknown source %q: use demo or snapshot:FOLDER", spec)
+		return nil, "", usageError("unknown source %q: use graph, demo, snapshot:FOLDER or csv:FILE", spec)
 	}
 }
 

@@ -55,6 +55,7 @@ type env struct {
 	out      string // --out
 	verbose  bool
 	getenv   func(string) string
+	live     *liveSource // --source graph: one pull per process
 }
 
 // run is nudge's whole life, minus the process: tests call it directly.
@@ -156,7 +157,7 @@ With no campaign file it runs the built-in demo campaign on a fictional tenant.`
 	f.StringVar(&e.campaign, "campaign", defaultCampaign, "campaign file")
 	f.StringVar(&e.out, "out", "output", "folder for everything nudge writes")
 	f.BoolVarP(&e.verbose, "verbose", "v", false, "say more on stderr")
-	root.AddCommand(newBuildCmd(e), newAudiencesCmd(e), newCheckCmd(e), newSendCmd(e), newStatusCmd(e), newTrackCmd(e))
+	root.AddCommand(newBuildCmd(e), newAudiencesCmd(e), newCheckCmd(e), newSendCmd(e), newStatusCmd(e), newTrackCmd(e), newPullCmd(e), newReadinessCmd(e))
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root
 }

@@ -325,8 +325,3 @@ func (e *env) confirm(o *sendOptions, question string) error {
 	}
 	return errors.New("not sent: not confirmed")
 }
-
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}

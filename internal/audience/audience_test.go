@@ -211,7 +211,7 @@ func TestEveryField(t *testing.T) {
 		OfficeLocation: "Paris", Manager: "boss@contoso.com", AccountEnabled: true, UserType: "Member",
 		HasRegistration: true, IsAdmin: true, IsMFACapable: true, IsMFARegistered: true,
 		IsPasswordlessCapable: true, IsSSPRRegistered: true,
-		MethodsRegistered: []string{directory.MethodPasskeySynced}, Groups: []string{"g"},
+		MethodsRegistered: []string{directory.MethodPasskeySynced}, Groups: []string{"g"}, MicrosoftNudge: true,
 	}
 	want := map[string]string{
 		"id": "id-1", "userPrincipalName": "ana@contoso.com", "mail": "ana.m@contoso.com",
@@ -220,7 +220,7 @@ func TestEveryField(t *testing.T) {
 		"jobTitle": "Rep", "officeLocation": "Paris", "manager": "boss@contoso.com", "userType": "Member",
 		"accountEnabled": "true", "isGuest": "false", "isAdmin": "true", "isMfaCapable": "true",
 		"isMfaRegistered": "true", "isPasswordlessCapable": "true", "isSsprRegistered": "true",
-		"hasPasskey": "true", "hasPhishingResistant": "true", "hasRegistration": "true",
+		"hasPasskey": "true", "hasPhishingResistant": "true", "hasRegistration": "true", "microsoftNudge": "true",
 		"methodsRegistered": `["passKeySynced"]`, "groups": `["g"]`,
 	}
 	for _, f := range Fields() {

@@ -78,6 +78,7 @@ var fields = []field{
 	boolean("isSsprRegistered", "registered for self-service password reset (registration report)", func(p *directory.Person) bool { return p.IsSSPRRegistered }),
 	boolean("hasPasskey", "has a passkey: synced, device-bound or FIDO2 security key", (*directory.Person).HasPasskey),
 	boolean("hasPhishingResistant", "has a phishing-resistant method: passkey, Windows Hello for Business or certificate", (*directory.Person).HasPhishingResistant),
+	boolean("microsoftNudge", "Entra's own registration campaign can prompt this person for a passkey (campaign on, targeted, eligible passkey profile, MFA-capable, no passkey yet, not a guest)", func(p *directory.Person) bool { return p.MicrosoftNudge }),
 	boolean("hasRegistration", "the registration report has a row for the person", func(p *directory.Person) bool { return p.HasRegistration }),
 	list("methodsRegistered", `registered methods in Graph's spelling, e.g. "passKeySynced"; unknown values kept`, func(p *directory.Person) []string { return p.MethodsRegistered }),
 	list("groups", "ids and names of the campaign's groups the person is a member of", func(p *directory.Person) []string { return p.Groups }),

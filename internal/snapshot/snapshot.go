@@ -10,6 +10,13 @@
 //	authenticationMethodsPolicy.json  GET /policies/authenticationMethodsPolicy (optional)
 //	groups.json                       the groups read (GET /groups/{id}?$select=id,displayName), optional
 //	groupMembers-{id}.json            GET /groups/{id}/transitiveMembers/microsoft.graph.user, one per group
+//	conditionalAccessPolicies.json    GET /identity/conditionalAccess/policies (optional)
+//	authenticationStrengthPolicies.json GET /policies/authenticationStrengthPolicies (optional)
+//
+// Each person is told whether Entra's own registration campaign reaches
+// them (Person.MicrosoftNudge), from the policy, their groups and their
+// registration state. CSVSource reads the admin center's User registration
+// details download instead, for tenants without Entra ID P1 or P2.
 //
 // A collection may continue over several files: each page names the next in
 // "@odata.nextLink" by its file name in the same folder, which is how a pull
@@ -199,6 +206,9 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 	if d.Policy, err = s.readPolicy(); err != nil {
 		return nil, err
 	}
+	if d.ConditionalAccess, err = ReadConditionalAccess(s.FS, s.Dir, s.Name); err != nil {
+		return nil, err
+	}
 	// Ids seen, by hash: a set of strings would keep every id alive.
 	seen := make(map[uint64]struct{})
 	seed := maphash.MakeSeed()
@@ -241,6 +251,7 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 			// enabled account is news.
 			d.Problems = append(d.Problems, directory.Problem{Who: who(p.UserPrincipalName, p.ID), Source: s.display(page), What: "no row in " + RegistrationFile + ": registration state unknown"})
 		}
+		p.MicrosoftNudge, _ = d.Policy.Reaches(&p)
 		return each(&p)
 	})
 	if err != nil {
