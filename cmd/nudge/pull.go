@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -112,14 +113,22 @@ func (e *env) pull(p *project) (string, *graph.PullResult, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return "", nil, err
 	}
+	// Two pulls in one second (or under a fixed NUDGE_NOW) get -2, -3, …
+	// after the newest of that second, so names keep their order.
 	stamp := e.now().UTC().Format("20060102T150405Z")
-	dir := filepath.Join(root, stamp)
-	for i := 2; ; i++ {
-		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-			break
+	name, n := stamp, 1
+	if entries, err := os.ReadDir(root); err == nil {
+		for _, d := range entries {
+			s, k := splitSnapshotName(strings.TrimSuffix(d.Name(), ".partial"))
+			if s == stamp && k >= n {
+				n = k + 1
+			}
 		}
-		dir = filepath.Join(root, fmt.Sprintf("%s-%d", stamp, i))
 	}
+	if n > 1 {
+		name = fmt.Sprintf("%s-%d", stamp, n)
+	}
+	dir := filepath.Join(root, name)
 	m := e.newMeter("pull", "users", "registrations")
 	res, err := client.Pull(e.ctx, dir, graph.PullOptions{
 		Groups: p.audiences.Groups(),
@@ -161,7 +170,14 @@ func (e *env) pruneSnapshots(root, keep string) {
 			os.RemoveAll(filepath.Join(root, name))
 		}
 	}
-	slices.Sort(pulls)
+	slices.SortFunc(pulls, func(a, b string) int {
+		sa, ka := splitSnapshotName(a)
+		sb, kb := splitSnapshotName(b)
+		if c := strings.Compare(sa, sb); c != 0 {
+			return c
+		}
+		return ka - kb
+	})
 	for len(pulls) > keepSnapshots {
 		if pulls[0] != keep {
 			if err := os.RemoveAll(filepath.Join(root, pulls[0])); err == nil && e.verbose {
@@ -170,6 +186,23 @@ func (e *env) pruneSnapshots(root, keep string) {
 		}
 		pulls = pulls[1:]
 	}
+}
+
+// splitSnapshotName splits a snapshot folder name into its UTC stamp and
+// its number within that second (1 for none); k is 0 for other names.
+func splitSnapshotName(name string) (stamp string, k int) {
+	if !snapshotName.MatchString(name) {
+		return "", 0
+	}
+	stamp, num, found := strings.Cut(name, "-")
+	if !found {
+		return stamp, 1
+	}
+	k, err := strconv.Atoi(num)
+	if err != nil {
+		return "", 0
+	}
+	return stamp, k
 }
 
 // printPull says what a pull read and what the tenant looks like.

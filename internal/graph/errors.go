@@ -145,8 +145,12 @@ var aadstsPattern = regexp.MustCompile(`(AADSTS\d+):?\s*([^\r\n]*)`)
 func aadsts(s string) (code, msg string) {
 	if m := aadstsPattern.FindStringSubmatch(s); m != nil {
 		msg = m[2]
-		if i := strings.Index(msg, " Trace ID:"); i >= 0 {
-			msg = msg[:i]
+		// Entra appends "Trace ID: … Correlation ID: … Timestamp: …" after
+		// a line break, escaped (\r\n) in the JSON azidentity quotes.
+		for _, end := range []string{`\r\n`, "\r\n", "\n", " Trace ID:"} {
+			if i := strings.Index(msg, end); i >= 0 {
+				msg = msg[:i]
+			}
 		}
 		return m[1], strings.TrimSpace(strings.Trim(msg, `",`))
 	}

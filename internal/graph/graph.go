@@ -97,6 +97,7 @@ type Client struct {
 	retry   *retryHandler
 	now     func() time.Time
 	tls     *tlsWatch
+	cred    azcore.TokenCredential // for tokens to other resources (Token)
 }
 
 var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -217,6 +218,7 @@ func New(cfg Config, o Options) (*Client, error) {
 		retry:   rh,
 		now:     o.Now,
 		tls:     parent,
+		cred:    cred,
 	}, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"unicode"
 
 	"github.com/nudge-passkeys/nudge/internal/untrusted"
 )
@@ -13,13 +14,17 @@ import (
 // WriteText writes the report as plain-text tables for a terminal or a
 // ticket. nudge's own words are ASCII; directory values (group, profile and
 // policy names) are already folded onto one line, and are written as they
-// are otherwise.
+// are otherwise, but for Unicode's bidirectional controls and line and
+// paragraph separators: a name with a right-to-left override would turn
+// the rest of its row around on a terminal that honours it ("eligible"
+// could read as something else), and a separator ends the line for some
+// viewers, so those are spelled out, as <U+202E>.
 func WriteText(w io.Writer, r *Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	var err error
 	line := func(format string, args ...any) {
 		if err == nil {
-			_, err = fmt.Fprintf(tw, format+"\n", args...)
+			_, err = fmt.Fprintln(tw, spellOut(fmt.Sprintf(format, args...)))
 		}
 	}
 	// flush ends a table: tabwriter aligns each run of lines on its own.
@@ -40,11 +45,22 @@ func WriteText(w io.Writer, r *Report) error {
 	line("")
 	// The observed value and the fix end their lines, so that tabwriter
 	// does not stretch the columns to their width.
+	// The fix goes under the observed value, in the last column, with as
+	// many cells before it as a check's line: a line with fewer cells would
+	// end tabwriter's column block and misalign the rows after it.
 	line("STATUS\tCHECK\tOBSERVED")
+	lastFix := ""
 	for _, c := range r.Checks {
 		line("%s\t%s\t%s", strings.ToUpper(string(c.Status)), c.Title, c.Observed)
+		switch {
+		case c.Fix == "":
+		case c.Fix == lastFix:
+			line("\t\tto change: as above")
+		default:
+			line("\t\tto change: %s", c.Fix)
+		}
 		if c.Fix != "" {
-			line("\tto change: %s", c.Fix)
+			lastFix = c.Fix
 		}
 	}
 	flush()
@@ -148,6 +164,27 @@ func WriteText(w io.Writer, r *Report) error {
 	}
 	flush()
 	return err
+}
+
+// spellOut spells out the characters of s that could reorder or break a
+// line.
+func spellOut(s string) string {
+	if strings.IndexFunc(s, hidden) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if hidden(r) {
+			fmt.Fprintf(&b, "<U+%04X>", r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func hidden(r rune) bool {
+	return unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029'
 }
 
 func orDash(s string) string {
