@@ -40,7 +40,10 @@ func isTerminal(f *os.File) bool {
 
 // newMeter starts a meter with one line per name, on e's standard error.
 func (e *env) newMeter(label string, names ...string) *meter {
-	m := &meter{bars: map[string]*mpb.Bar{}, notes: map[string]string{}, cur: map[string]int{}, total: map[string]int{}, order: names, label: label, now: e.now}
+	// Progress is about the wall clock, even under a fixed NUDGE_NOW; the
+	// first plain line comes after plainEvery, so a quick job prints none.
+	m := &meter{bars: map[string]*mpb.Bar{}, notes: map[string]string{}, cur: map[string]int{}, total: map[string]int{}, order: names, label: label, now: time.Now}
+	m.lastPlain = m.now()
 	if f, ok := e.stderr.(*os.File); !ok || !isTerminal(f) {
 		m.plain = e.stderr
 		return m

@@ -211,7 +211,7 @@ func (e *env) printPull(p *project, dir string, res *graph.PullResult) error {
 	if r, err := filepath.Rel(".", dir); err == nil && !strings.HasPrefix(r, "..") {
 		rel = r
 	}
-	fmt.Fprintf(e.stdout, "pulled tenant %s into %s in %s (%d requests)\n", p.c.Graph.TenantID, filepath.ToSlash(rel), res.Elapsed.Round(100*time.Millisecond), res.Requests)
+	fmt.Fprintf(e.stdout, "pulled tenant %s into %s in %s (%d requests)\n", p.c.Graph.TenantID, filepath.ToSlash(rel), max(res.Elapsed.Round(100*time.Millisecond), 100*time.Millisecond), res.Requests)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  users\t%s\n", humanInt(res.Users))
 	fmt.Fprintf(tw, "  registration report rows\t%s\n", humanInt(res.Registrations))

@@ -148,7 +148,8 @@ func barePull(s *graphtest.Server, dir string) (users, requests int, err error) 
 }
 
 // TestServe is not a test: with NUDGE_GRAPHTEST_SERVE=DIR it serves a
-// synthetic tenant of NUDGE_GRAPHTEST_USERS people (default 100,000) until
+// synthetic tenant of NUDGE_GRAPHTEST_USERS people (default 100,000; "demo"
+// for the demo tenant) until
 // killed, and writes DIR/graph.yaml (a campaign's graph: section pointing at
 // it) and DIR/graph-ca.pem, so that a whole nudge pull can be measured in
 // its own process:
@@ -160,13 +161,20 @@ func TestServe(t *testing.T) {
 	if dir == "" {
 		t.Skip("set NUDGE_GRAPHTEST_SERVE=DIR to serve a synthetic tenant")
 	}
-	n := 100_000
-	if v := os.Getenv("NUDGE_GRAPHTEST_USERS"); v != "" {
+	var tenant *graphtest.Tenant
+	switch v := os.Getenv("NUDGE_GRAPHTEST_USERS"); v {
+	case "demo":
+		tenant = demo(t)
+	case "":
+		tenant = graphtest.Synthesize(100_000)
+	default:
+		var n int
 		if _, err := fmt.Sscan(v, &n); err != nil {
-			t.Fatal(err)
+			t.Fatalf("NUDGE_GRAPHTEST_USERS=%q: a number of people, or demo", v)
 		}
+		tenant = graphtest.Synthesize(n)
 	}
-	s := graphtest.Start(t, graphtest.Options{Tenant: graphtest.Synthesize(n), Lean: true})
+	s := graphtest.Start(t, graphtest.Options{Tenant: tenant, Lean: true})
 	ca, err := os.ReadFile(s.CAFile(t))
 	if err != nil {
 		t.Fatal(err)
@@ -179,6 +187,6 @@ func TestServe(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "graph.yaml"), []byte(section), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("serving %d users at %s", n, s.URL())
+	t.Logf("serving %d users at %s", len(tenant.Users), s.URL())
 	select {}
 }
