@@ -1,35 +1,46 @@
 package directory
 
 // Whether Entra's own registration campaign can prompt a person for a
-// passkey. The rules follow Microsoft's documentation, not the April 2026
-// seed of this project:
+// passkey. The rules follow Microsoft's current documentation, not the
+// April 2026 seed of this project nor the message-center posts that came
+// before the documentation:
 //
 //   - "Run a registration campaign to set up a passkey or Microsoft
-//     Authenticator" (Microsoft Learn): the campaign targets one method at a
-//     time; the prompt follows a completed MFA sign-in; include and exclude
-//     lists, exclude wins.
-//   - Message center MC1279092 "Microsoft Entra: Passkeys in registration
-//     campaigns update" (updated 23 April 2026): passkeys are supported in
-//     both the Enabled and the Microsoft managed state; the tenant needs the
-//     Passkey (FIDO2) method enabled with self-service setup; people are
-//     prompted when their passkey profile allows device-bound and synced
-//     passkeys with no restriction (attestation, AAGUID list). A restriction
-//     on one profile no longer takes the whole tenant out.
+//     Authenticator", updated 2026-09-02,
+//     https://learn.microsoft.com/entra/identity/authentication/how-to-mfa-registration-campaign:
+//     the campaign targets one method at a time; the passkey prompt follows
+//     an MFA sign-in with any method; the tenant needs the Passkey (FIDO2)
+//     method enabled with self-service setup, and the people targeted must be
+//     in scope of it; include and exclude lists, exclude wins; guests are not
+//     prompted for passkeys. Eligibility depends on the campaign state:
+//     Enabled prompts people in any passkey profile; Microsoft managed only
+//     people in at least one profile that passes its check (no AAGUID allow
+//     list; an allow list naming iCloud Keychain, Google Password Manager,
+//     Microsoft Authenticator or Microsoft Entra passkey on Windows; or
+//     device-bound with attestation enforced, whose list is not looked at).
+//     Block lists do not count. In the Microsoft managed state Microsoft also
+//     sets the snooze (1 day, unlimited for passkeys) and the method.
 //   - Graph resource types authenticationMethodsRegistrationCampaign and
 //     authenticationMethodsRegistrationCampaignIncludeTarget (state default,
 //     enabled or disabled; targetedAuthenticationMethod fido2),
 //     fido2AuthenticationMethodConfiguration (defaultPasskeyProfile,
-//     passkeyProfiles; keyRestrictions on the method is the legacy setting),
+//     passkeyProfiles; keyRestrictions and isAttestationEnforced on the
+//     method are the settings of a tenant not migrated to profiles),
 //     passkeyProfile (passkeyTypes, attestationEnforcement, keyRestrictions)
 //     and passkeyAuthenticationMethodTarget (allowedPasskeyProfiles).
+//
+// This replaces the rule of message center post MC1279092 (April 2026) that
+// the code followed first: a profile had to allow both device-bound and
+// synced passkeys with no attestation and no AAGUID list, in both states.
 //
 // Where the documentation leaves room, the answer is no. Someone wrongly
 // counted as prompted by Microsoft might be skipped by a campaign and hear
 // nothing; someone wrongly counted as not prompted only gets an email they
-// could have done without. So a restricted profile is not eligible even in
-// the Enabled state, where Microsoft says the prompt may still appear but
-// its registration experience may not fit the profile: those people are
-// better served by the campaign's own guides.
+// could have done without. So a tenant not migrated to passkey profiles is
+// not eligible (the documentation judges people by their profiles, and has
+// none to judge), and a campaign whose include targets name another method
+// prompts nobody for a passkey, even in the Microsoft managed state where
+// Microsoft chooses the method.
 
 import (
 	"fmt"
@@ -59,6 +70,32 @@ const (
 	KeyRestrictionAllow = "allow"
 	KeyRestrictionBlock = "block"
 )
+
+// promptProvider is a passkey provider whose AAGUID on an allow list makes
+// a passkey profile eligible for the Microsoft managed campaign, with the
+// passkey type the profile must allow for it to count: Microsoft's
+// documentation pairs iCloud Keychain and Google Password Manager with
+// synced passkeys, and Microsoft Authenticator and Microsoft Entra passkey
+// on Windows with device-bound ones.
+type promptProvider struct {
+	aaguid, name, passkeyType string
+}
+
+// promptProviders are the AAGUIDs of those providers: Windows Hello's from
+// https://learn.microsoft.com/entra/identity/authentication/how-to-authentication-entra-passkeys-on-windows,
+// Microsoft Authenticator's from Microsoft's passkey (FIDO2) documentation,
+// Apple's and Google's from the community-kept list of passkey provider
+// AAGUIDs (https://github.com/passkeydeveloper/passkey-authenticator-aaguids).
+var promptProviders = []promptProvider{
+	{"fbfc3007-154e-4ecc-8c0b-6e020557d7bd", "iCloud Keychain", PasskeyTypeSynced},
+	{"dd4ec289-e01d-41c9-bb89-70fa845d4bf2", "iCloud Keychain", PasskeyTypeSynced}, // managed Apple accounts
+	{"ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4", "Google Password Manager", PasskeyTypeSynced},
+	{"90a3ccdf-635c-4729-a248-9b709135078f", "Microsoft Authenticator", PasskeyTypeDeviceBound}, // iOS
+	{"de1e552d-db1d-4423-a619-566b625cdc84", "Microsoft Authenticator", PasskeyTypeDeviceBound}, // Android
+	{"08987058-cadc-4b81-b6e1-30de50dcbe96", "Microsoft Entra passkey on Windows", PasskeyTypeDeviceBound},
+	{"9ddd1817-af5a-4672-a2b9-3e3dd95000a9", "Microsoft Entra passkey on Windows", PasskeyTypeDeviceBound},
+	{"6028b017-b1d4-4c02-b4b3-afcdafc96bb2", "Microsoft Entra passkey on Windows", PasskeyTypeDeviceBound},
+}
 
 // Migrated reports whether the tenant uses passkey profiles. A tenant that
 // has not migrated keeps its restrictions on the method itself
@@ -92,8 +129,11 @@ func (pk *PasskeyMethod) TargetProfiles(t Target) []string {
 }
 
 // ProfileEligible reports whether people given the passkey profile with
-// this id can be prompted by the registration campaign, and why (the
-// restrictions that stop it, or what makes it eligible).
+// this id can be prompted by the registration campaign in its current
+// state, and why (the setting that stops it, or what makes it eligible).
+// The Enabled state takes any profile; any other state is judged by the
+// Microsoft managed rules, the state a campaign that is off would most
+// likely be switched to.
 func (pol *Policy) ProfileEligible(id string) (ok bool, why string) {
 	if pol == nil {
 		return false, "policy not read"
@@ -102,55 +142,78 @@ func (pol *Policy) ProfileEligible(id string) (ok bool, why string) {
 	if prof == nil {
 		return false, fmt.Sprintf("passkey profile %s is not in the policy", id)
 	}
-	return profileEligible(prof.PasskeyTypes, prof.AttestationEnforcement, prof.KeyRestrictions)
+	return pol.profileEligible(prof.PasskeyTypes, prof.AttestationEnforcement, prof.KeyRestrictions)
 }
 
 // LegacyEligible is ProfileEligible for a tenant that has not migrated to
-// passkey profiles: the method's own settings act as one implicit profile.
-// Before profiles, the method offered device-bound passkeys only, and
-// Microsoft's prompt needs synced passkeys allowed too, so such a tenant is
-// never eligible; the reason says what to change.
+// passkey profiles. Microsoft judges people by their passkey profiles, and
+// such a tenant has none, so it is never eligible; the reason says whether
+// the Default passkey profile that migration makes of the method's settings
+// would be (attestation enforced gives device-bound passkeys only, otherwise
+// device-bound and synced; the AAGUID list carries over: message center
+// post MC1221452).
 func (pol *Policy) LegacyEligible() (ok bool, why string) {
 	if pol == nil {
 		return false, "policy not read"
 	}
-	att := AttestationDisabled
+	types, att := []string{PasskeyTypeDeviceBound, PasskeyTypeSynced}, AttestationDisabled
 	if pol.Passkey.IsAttestationEnforced {
-		att = AttestationRegistrationOnly
+		types, att = []string{PasskeyTypeDeviceBound}, AttestationRegistrationOnly
 	}
-	ok, why = profileEligible([]string{PasskeyTypeDeviceBound}, att, pol.Passkey.LegacyKeyRestrictions)
-	return ok, "not migrated to passkey profiles: " + why
+	after := "would be eligible"
+	if ok, why := pol.profileEligible(types, att, pol.Passkey.LegacyKeyRestrictions); !ok {
+		after = "would not be eligible either: " + why
+	}
+	return false, "not migrated to passkey profiles, by which Microsoft decides whom to prompt; the Default passkey profile that migration makes of these settings " + after
 }
 
-// profileEligible applies MC1279092's rule to one profile's settings.
-// Values nudge does not know are named in the reason, not treated as
-// errors.
-func profileEligible(types []string, attestation string, kr *KeyRestrictions) (bool, string) {
-	var problems []string
+// profileEligible applies the rules of the campaign's state to one
+// profile's settings. Values nudge does not know are named in the reason
+// and count as not eligible, not as errors.
+func (pol *Policy) profileEligible(types []string, attestation string, kr *KeyRestrictions) (bool, string) {
 	hasType := func(t string) bool {
 		return slices.ContainsFunc(types, func(v string) bool { return strings.EqualFold(v, t) })
 	}
-	if !hasType(PasskeyTypeDeviceBound) || !hasType(PasskeyTypeSynced) {
+	deviceBound, synced := hasType(PasskeyTypeDeviceBound), hasType(PasskeyTypeSynced)
+	if !deviceBound && !synced {
 		list := strings.Join(types, ",")
 		if list == "" {
 			list = "none"
 		}
-		problems = append(problems, fmt.Sprintf("passkey types %s (the prompt needs deviceBound and synced)", list))
+		return false, fmt.Sprintf("passkey types %s: neither device-bound nor synced", list)
+	}
+	if strings.EqualFold(pol.Campaign.State, StateEnabled) {
+		return true, "the Enabled state prompts people in any passkey profile"
+	}
+	// The Microsoft managed check.
+	switch {
+	case strings.EqualFold(attestation, AttestationRegistrationOnly):
+		if !deviceBound {
+			return false, "attestation enforced without device-bound passkeys"
+		}
+		return true, "device-bound passkeys with attestation enforced (AAGUID lists are not checked)"
+	case attestation != "" && !strings.EqualFold(attestation, AttestationDisabled):
+		return false, fmt.Sprintf("attestation enforcement %q", attestation)
 	}
 	switch {
-	case attestation == "" || strings.EqualFold(attestation, AttestationDisabled):
-	case strings.EqualFold(attestation, AttestationRegistrationOnly):
-		problems = append(problems, "attestation enforced")
-	default:
-		problems = append(problems, fmt.Sprintf("attestation enforcement %q", attestation))
+	case kr == nil || !kr.IsEnforced || strings.EqualFold(kr.EnforcementType, KeyRestrictionBlock):
+		// A block list does not count for the prompt.
+		return true, "no AAGUID allow list"
+	case !strings.EqualFold(kr.EnforcementType, KeyRestrictionAllow):
+		return false, fmt.Sprintf("AAGUID restriction %q of %d", kr.EnforcementType, len(kr.AAGUIDs))
 	}
-	if r := kr.restricts(); r != "" {
-		problems = append(problems, r)
+	var names []string
+	for _, a := range kr.AAGUIDs {
+		for _, pp := range promptProviders {
+			if strings.EqualFold(strings.TrimSpace(a), pp.aaguid) && hasType(pp.passkeyType) && !slices.Contains(names, pp.name) {
+				names = append(names, pp.name)
+			}
+		}
 	}
-	if len(problems) > 0 {
-		return false, strings.Join(problems, "; ")
+	if len(names) > 0 {
+		return true, "AAGUID allow list includes " + strings.Join(names, ", ")
 	}
-	return true, "device-bound and synced passkeys, no attestation, no AAGUID restriction"
+	return false, fmt.Sprintf("AAGUID allow list of %d without iCloud Keychain, Google Password Manager, Microsoft Authenticator or Microsoft Entra passkey on Windows for the passkey types allowed", len(kr.AAGUIDs))
 }
 
 // restricts describes the AAGUID restriction k imposes, or "" when it

@@ -120,10 +120,31 @@ func TestReaches(t *testing.T) {
 			wantWhy: "not in the Passkey (FIDO2) method's include targets",
 		},
 		{
-			name:    "only a restricted profile",
-			policy:  func(p *Policy) *Policy { p.Passkey.IncludeTargets = p.Passkey.IncludeTargets[1:]; return p },
+			name:   "only an attested device-bound profile: key restrictions not checked",
+			policy: func(p *Policy) *Policy { p.Passkey.IncludeTargets = p.Passkey.IncludeTargets[1:]; return p },
+			person: func(p *Person) { p.Groups = []string{tier0} },
+			want:   true,
+		},
+		{
+			name: "only a profile with an allow list of security keys",
+			policy: func(p *Policy) *Policy {
+				p.Passkey.IncludeTargets = p.Passkey.IncludeTargets[1:]
+				p.Passkey.Profiles[1].AttestationEnforcement = "disabled"
+				return p
+			},
 			person:  func(p *Person) { p.Groups = []string{tier0} },
-			wantWhy: `no eligible passkey profile: "Tier 0": passkey types deviceBound (the prompt needs deviceBound and synced); attestation enforced; AAGUID allow list of 2`,
+			wantWhy: `no eligible passkey profile: "Tier 0": AAGUID allow list of 2 without iCloud Keychain, Google Password Manager, Microsoft Authenticator or Microsoft Entra passkey on Windows`,
+		},
+		{
+			name: "the Enabled state takes any profile",
+			policy: func(p *Policy) *Policy {
+				p.Campaign.State = "enabled"
+				p.Passkey.IncludeTargets = p.Passkey.IncludeTargets[1:]
+				p.Passkey.Profiles[1].AttestationEnforcement = "disabled"
+				return p
+			},
+			person: func(p *Person) { p.Groups = []string{tier0} },
+			want:   true,
 		},
 		{
 			name:   "restricted profile and the default one",
@@ -154,7 +175,12 @@ func TestReaches(t *testing.T) {
 		{
 			name:    "legacy tenant",
 			policy:  func(p *Policy) *Policy { return legacy(p, nil) },
-			wantWhy: "no eligible passkey profile: not migrated to passkey profiles: passkey types deviceBound (the prompt needs deviceBound and synced)",
+			wantWhy: "no eligible passkey profile: not migrated to passkey profiles, by which Microsoft decides whom to prompt; the Default passkey profile that migration makes of these settings would be eligible",
+		},
+		{
+			name:    "legacy tenant in the Enabled state",
+			policy:  func(p *Policy) *Policy { p.Campaign.State = "enabled"; return legacy(p, nil) },
+			wantWhy: "no eligible passkey profile: not migrated to passkey profiles",
 		},
 	}
 	for _, tt := range tests {
@@ -185,32 +211,55 @@ func legacy(p *Policy, kr *KeyRestrictions) *Policy {
 	return p
 }
 
+// AAGUIDs for the profile tests: two providers the Microsoft managed check
+// knows, and a security key it does not.
+const (
+	aaguidGPM           = "ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4"
+	aaguidAuthenticator = "90a3ccdf-635c-4729-a248-9b709135078f"
+	aaguidYubiKey       = "cb69481e-8ff7-4039-93ec-0a2729a154a8"
+)
+
 func TestProfileEligible(t *testing.T) {
+	both := []string{"deviceBound", "synced"}
+	allow := func(ids ...string) *KeyRestrictions {
+		return &KeyRestrictions{IsEnforced: true, EnforcementType: "allow", AAGUIDs: ids}
+	}
 	tests := []struct {
 		name    string
+		state   string // the campaign's; "" is Microsoft managed
 		profile PasskeyProfile
 		want    bool
 		wantWhy string
 	}{
-		{"open", PasskeyProfile{PasskeyTypes: []string{"deviceBound", "synced"}, AttestationEnforcement: "disabled"}, true, "device-bound and synced passkeys, no attestation, no AAGUID restriction"},
-		{"unknown extra type kept", PasskeyProfile{PasskeyTypes: []string{"synced", "deviceBound", "unknownFutureValue"}}, true, ""},
-		{"synced only", PasskeyProfile{PasskeyTypes: []string{"synced"}}, false, "passkey types synced (the prompt needs deviceBound and synced)"},
-		{"no types", PasskeyProfile{}, false, "passkey types none"},
-		{"attestation", PasskeyProfile{PasskeyTypes: []string{"deviceBound", "synced"}, AttestationEnforcement: "registrationOnly"}, false, "attestation enforced"},
-		{"unknown attestation value", PasskeyProfile{PasskeyTypes: []string{"deviceBound", "synced"}, AttestationEnforcement: "always"}, false, `attestation enforcement "always"`},
-		{"allow list", PasskeyProfile{PasskeyTypes: []string{"deviceBound", "synced"}, KeyRestrictions: &KeyRestrictions{IsEnforced: true, EnforcementType: "allow", AAGUIDs: []string{"x"}}}, false, "AAGUID allow list of 1"},
-		{"empty allow list allows nothing", PasskeyProfile{PasskeyTypes: []string{"deviceBound", "synced"}, KeyRestrictions: &KeyRestrictions{IsEnforced: true, EnforcementType: "allow"}}, false, "AAGUID allow list of 0"},
-		{"block list", PasskeyProfile{PasskeyTypes: []string{"deviceBound", "synced"}, KeyRestrictions: &KeyRestrictions{IsEnforced: true, EnforcementType: "block", AAGUIDs: []string{"x"}}}, false, "AAGUID block list of 1"},
-		{"empty block list blocks nothing", PasskeyProfile{PasskeyTypes: []string{"deviceBound", "synced"}, KeyRestrictions: &KeyRestrictions{IsEnforced: true, EnforcementType: "block"}}, true, ""},
-		{"list not enforced", PasskeyProfile{PasskeyTypes: []string{"deviceBound", "synced"}, KeyRestrictions: &KeyRestrictions{EnforcementType: "allow", AAGUIDs: []string{"x"}}}, true, ""},
-		{"unknown enforcement type", PasskeyProfile{PasskeyTypes: []string{"deviceBound", "synced"}, KeyRestrictions: &KeyRestrictions{IsEnforced: true, EnforcementType: "audit", AAGUIDs: []string{"x"}}}, false, `AAGUID restriction "audit" of 1`},
-		{"everything at once", PasskeyProfile{PasskeyTypes: []string{"deviceBound"}, AttestationEnforcement: "registrationOnly", KeyRestrictions: &KeyRestrictions{IsEnforced: true, EnforcementType: "allow", AAGUIDs: []string{"x", "y"}}}, false,
-			"passkey types deviceBound (the prompt needs deviceBound and synced); attestation enforced; AAGUID allow list of 2"},
+		{"unrestricted", "", PasskeyProfile{PasskeyTypes: both, AttestationEnforcement: "disabled"}, true, "no AAGUID allow list"},
+		{"unknown extra type kept", "", PasskeyProfile{PasskeyTypes: []string{"synced", "deviceBound", "unknownFutureValue"}}, true, ""},
+		{"synced only", "", PasskeyProfile{PasskeyTypes: []string{"synced"}}, true, "no AAGUID allow list"},
+		{"device-bound only", "", PasskeyProfile{PasskeyTypes: []string{"deviceBound"}, AttestationEnforcement: "disabled"}, true, ""},
+		{"no types", "", PasskeyProfile{}, false, "passkey types none: neither device-bound nor synced"},
+		{"no types, Enabled", "enabled", PasskeyProfile{}, false, "passkey types none"},
+		{"attested device-bound", "", PasskeyProfile{PasskeyTypes: []string{"deviceBound"}, AttestationEnforcement: "registrationOnly"}, true, "attestation enforced (AAGUID lists are not checked)"},
+		{"attested, list of security keys not checked", "", PasskeyProfile{PasskeyTypes: []string{"deviceBound"}, AttestationEnforcement: "registrationOnly", KeyRestrictions: allow(aaguidYubiKey)}, true, ""},
+		{"attestation without device-bound", "", PasskeyProfile{PasskeyTypes: []string{"synced"}, AttestationEnforcement: "registrationOnly"}, false, "attestation enforced without device-bound passkeys"},
+		{"unknown attestation value", "", PasskeyProfile{PasskeyTypes: both, AttestationEnforcement: "always"}, false, `attestation enforcement "always"`},
+		{"allow list of security keys", "", PasskeyProfile{PasskeyTypes: both, KeyRestrictions: allow(aaguidYubiKey)}, false, "AAGUID allow list of 1 without iCloud Keychain"},
+		{"allow list of security keys, Enabled", "enabled", PasskeyProfile{PasskeyTypes: both, KeyRestrictions: allow(aaguidYubiKey)}, true, "the Enabled state prompts people in any passkey profile"},
+		{"allow list naming Google Password Manager", "", PasskeyProfile{PasskeyTypes: both, KeyRestrictions: allow(aaguidYubiKey, strings.ToUpper(aaguidGPM))}, true, "AAGUID allow list includes Google Password Manager"},
+		{"Google Password Manager without synced passkeys", "", PasskeyProfile{PasskeyTypes: []string{"deviceBound"}, KeyRestrictions: allow(aaguidGPM)}, false, "AAGUID allow list of 1"},
+		{"Authenticator, device-bound", "", PasskeyProfile{PasskeyTypes: []string{"deviceBound"}, KeyRestrictions: allow(aaguidAuthenticator)}, true, "includes Microsoft Authenticator"},
+		{"empty allow list allows nothing", "", PasskeyProfile{PasskeyTypes: both, KeyRestrictions: allow()}, false, "AAGUID allow list of 0"},
+		{"block list does not count", "", PasskeyProfile{PasskeyTypes: both, KeyRestrictions: &KeyRestrictions{IsEnforced: true, EnforcementType: "block", AAGUIDs: []string{aaguidGPM}}}, true, "no AAGUID allow list"},
+		{"list not enforced", "", PasskeyProfile{PasskeyTypes: both, KeyRestrictions: &KeyRestrictions{EnforcementType: "allow", AAGUIDs: []string{aaguidYubiKey}}}, true, ""},
+		{"unknown enforcement type", "", PasskeyProfile{PasskeyTypes: both, KeyRestrictions: &KeyRestrictions{IsEnforced: true, EnforcementType: "audit", AAGUIDs: []string{"x"}}}, false, `AAGUID restriction "audit" of 1`},
+		{"campaign off: judged as Microsoft managed", "disabled", PasskeyProfile{PasskeyTypes: both, KeyRestrictions: allow(aaguidYubiKey)}, false, "AAGUID allow list of 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.profile.ID = "p"
-			pol := &Policy{Passkey: PasskeyMethod{Profiles: []PasskeyProfile{tt.profile}}}
+			state := tt.state
+			if state == "" {
+				state = "default"
+			}
+			pol := &Policy{Passkey: PasskeyMethod{Profiles: []PasskeyProfile{tt.profile}}, Campaign: RegistrationCampaign{State: state}}
 			got, why := pol.ProfileEligible("P") // ids compare case-insensitively
 			if got != tt.want || !strings.Contains(why, tt.wantWhy) {
 				t.Errorf("ProfileEligible = %v, %q; want %v, %q", got, why, tt.want, tt.wantWhy)
@@ -224,15 +273,30 @@ func TestProfileEligible(t *testing.T) {
 }
 
 func TestLegacyEligible(t *testing.T) {
-	pol := legacy(readyPolicy(), &KeyRestrictions{IsEnforced: true, EnforcementType: "allow", AAGUIDs: []string{"x"}})
-	pol.Passkey.IsAttestationEnforced = true
-	if pol.Passkey.Migrated() {
-		t.Fatal("Migrated() = true for a tenant without profiles")
+	const prefix = "not migrated to passkey profiles, by which Microsoft decides whom to prompt; the Default passkey profile that migration makes of these settings "
+	tests := []struct {
+		name     string
+		attested bool
+		kr       *KeyRestrictions
+		want     string
+	}{
+		{"open", false, nil, prefix + "would be eligible"},
+		{"attested, with an allow list", true, &KeyRestrictions{IsEnforced: true, EnforcementType: "allow", AAGUIDs: []string{aaguidYubiKey}}, prefix + "would be eligible"},
+		{"allow list of security keys", false, &KeyRestrictions{IsEnforced: true, EnforcementType: "allow", AAGUIDs: []string{aaguidYubiKey}},
+			prefix + "would not be eligible either: AAGUID allow list of 1 without iCloud Keychain, Google Password Manager, Microsoft Authenticator or Microsoft Entra passkey on Windows for the passkey types allowed"},
 	}
-	ok, why := pol.LegacyEligible()
-	want := "not migrated to passkey profiles: passkey types deviceBound (the prompt needs deviceBound and synced); attestation enforced; AAGUID allow list of 1"
-	if ok || why != want {
-		t.Errorf("LegacyEligible = %v, %q; want false, %q", ok, why, want)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pol := legacy(readyPolicy(), tt.kr)
+			pol.Passkey.IsAttestationEnforced = tt.attested
+			if pol.Passkey.Migrated() {
+				t.Fatal("Migrated() = true for a tenant without profiles")
+			}
+			ok, why := pol.LegacyEligible()
+			if ok || why != tt.want {
+				t.Errorf("LegacyEligible = %v, %q; want false, %q", ok, why, tt.want)
+			}
+		})
 	}
 }
 

@@ -30,14 +30,19 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	abs "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoft/kiota-abstractions-go/serialization"
 	kauth "github.com/microsoft/kiota-authentication-azure-go"
 	khttp "github.com/microsoft/kiota-http-go"
+	jsonserialization "github.com/microsoft/kiota-serialization-json-go"
+	textserialization "github.com/microsoft/kiota-serialization-text-go"
 	msgraph "github.com/microsoftgraph/msgraph-sdk-go"
 	core "github.com/microsoftgraph/msgraph-sdk-go-core"
 )
@@ -91,7 +96,6 @@ var cloudEndpoints = map[string]struct{ graph, authority string }{
 // Client talks to one tenant's Graph.
 type Client struct {
 	cfg     Config
-	graph   *msgraph.GraphServiceClient
 	adapter *msgraph.GraphRequestAdapter
 	base    *url.URL // Graph root, e.g. https://graph.microsoft.com
 	retry   *retryHandler
@@ -205,6 +209,19 @@ func New(cfg Config, o Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("graph: %w", err)
 	}
+	// What NewGraphServiceClient would register: JSON (Graph's answers and
+	// its error bodies) and text ($count). nudge does not build that
+	// client (see request).
+	registerSerializers.Do(func() {
+		abs.RegisterDefaultSerializer(func() serialization.SerializationWriterFactory {
+			return jsonserialization.NewJsonSerializationWriterFactory()
+		})
+		abs.RegisterDefaultSerializer(func() serialization.SerializationWriterFactory {
+			return textserialization.NewTextSerializationWriterFactory()
+		})
+		abs.RegisterDefaultDeserializer(func() serialization.ParseNodeFactory { return jsonserialization.NewJsonParseNodeFactory() })
+		abs.RegisterDefaultDeserializer(func() serialization.ParseNodeFactory { return textserialization.NewTextParseNodeFactory() })
+	})
 	adapter, err := msgraph.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, nil, nil, httpClient)
 	if err != nil {
 		return nil, fmt.Errorf("graph: %w", err)
@@ -212,7 +229,6 @@ func New(cfg Config, o Options) (*Client, error) {
 	adapter.SetBaseUrl(graphURL + "/v1.0")
 	return &Client{
 		cfg:     cfg,
-		graph:   msgraph.NewGraphServiceClient(adapter),
 		adapter: adapter,
 		base:    base,
 		retry:   rh,
@@ -244,6 +260,8 @@ func transport(caFile string) (*http.Transport, error) {
 	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	return t, nil
 }
+
+var registerSerializers sync.Once
 
 // tlsWatch remembers the last certificate that failed verification, on
 // the Graph host or the sign-in host alike, so that an error azidentity
@@ -346,6 +364,28 @@ func credential(cfg Config, o Options, authority string, hc *http.Client) (azcor
 		return nil, fmt.Errorf("graph: auth %s: %w", cfg.Auth, err)
 	}
 	return cred, nil
+}
+
+// request builds a request for path under Graph's v1.0 root, as the SDK's
+// request builders would. nudge sends through the SDK's request adapter
+// and middleware but does not link the generated request builders and
+// models: through them every Graph type would end up in the binary (text/
+// template's reflection keeps every exported method of every type the
+// program can reach), 100 MB more for a change manager to download.
+func (c *Client) request(method abs.HttpMethod, path string, query url.Values) *abs.RequestInformation {
+	ri := abs.NewRequestInformation()
+	ri.Method = method
+	u := *c.base
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/v1.0" + path
+	u.RawQuery = query.Encode()
+	ri.SetUri(u)
+	ri.Headers.TryAdd("Accept", "application/json")
+	return ri
+}
+
+// get is a GET request for path with query.
+func (c *Client) get(path string, query url.Values) *abs.RequestInformation {
+	return c.request(abs.GET, path, query)
 }
 
 // Requests is the number of HTTP requests sent to Graph so far, retries

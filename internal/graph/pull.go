@@ -10,14 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
-	"github.com/microsoftgraph/msgraph-sdk-go/groups"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
-	"github.com/microsoftgraph/msgraph-sdk-go/users"
 )
 
 // Files a pull writes: the snapshot folder format (internal/snapshot). A
@@ -159,13 +158,7 @@ func (c *Client) pull(ctx context.Context, dir string, o PullOptions) (*PullResu
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		ri, err := c.graph.Users().ToGetRequestInformation(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
-			QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Select: UserSelect, Top: ptr(pageSize)},
-		})
-		if err != nil {
-			fail(err)
-			return
-		}
+		ri := c.get("/users", url.Values{"$select": {strings.Join(UserSelect, ",")}, "$top": {strconv.Itoa(int(pageSize))}})
 		n, err := c.collection(ctx, ri, dir, UsersFile, "GET /users", PermUsers, func(rows int) {
 			report(func(p *Progress) { p.Users += rows })
 		})
@@ -174,11 +167,7 @@ func (c *Client) pull(ctx context.Context, dir string, o PullOptions) (*PullResu
 	}()
 	go func() {
 		defer wg.Done()
-		ri, err := c.graph.Reports().AuthenticationMethods().UserRegistrationDetails().ToGetRequestInformation(ctx, nil)
-		if err != nil {
-			fail(err)
-			return
-		}
+		ri := c.get("/reports/authenticationMethods/userRegistrationDetails", nil)
 		n, err := c.collection(ctx, ri, dir, RegistrationFile, "GET /reports/authenticationMethods/userRegistrationDetails", PermRegistrations, func(rows int) {
 			report(func(p *Progress) { regPages++; p.Registrations += rows })
 		})
@@ -227,21 +216,21 @@ func (c *Client) pullPolicies(ctx context.Context, dir string, o PullOptions, re
 	}
 
 	policy, err := optional("GET /policies/authenticationMethodsPolicy", PermMethodsPolicy, PolicyFile, func() (*abs.RequestInformation, error) {
-		return c.graph.Policies().AuthenticationMethodsPolicy().ToGetRequestInformation(ctx, nil)
+		return c.get("/policies/authenticationMethodsPolicy", nil), nil
 	})
 	if err != nil {
 		return err
 	}
 	res.Policy = policy != nil
 	ca, err := c.optionalCollection(ctx, dir, ConditionalAccessFile, "GET /identity/conditionalAccess/policies", PermPolicies, warn, func() (*abs.RequestInformation, error) {
-		return c.graph.Identity().ConditionalAccess().Policies().ToGetRequestInformation(ctx, nil)
+		return c.get("/identity/conditionalAccess/policies", nil), nil
 	})
 	if err != nil {
 		return err
 	}
 	res.ConditionalAccess = ca
 	if _, err := c.optionalCollection(ctx, dir, StrengthsFile, "GET /policies/authenticationStrengthPolicies", PermPolicies, warn, func() (*abs.RequestInformation, error) {
-		return c.graph.Policies().AuthenticationStrengthPolicies().ToGetRequestInformation(ctx, nil)
+		return c.get("/policies/authenticationStrengthPolicies", nil), nil
 	}); err != nil {
 		return err
 	}
@@ -292,12 +281,7 @@ func (c *Client) pullPolicies(ctx context.Context, dir string, o PullOptions, re
 			continue
 		}
 		seen[strings.ToLower(g.ID)] = true
-		ri, err := c.graph.Groups().ByGroupId(g.ID).TransitiveMembers().GraphUser().ToGetRequestInformation(ctx, &groups.ItemTransitiveMembersGraphUserRequestBuilderGetRequestConfiguration{
-			QueryParameters: &groups.ItemTransitiveMembersGraphUserRequestBuilderGetQueryParameters{Select: []string{"id", "userPrincipalName"}, Top: ptr(pageSize)},
-		})
-		if err != nil {
-			return err
-		}
+		ri := c.get("/groups/"+g.ID+"/transitiveMembers/microsoft.graph.user", url.Values{"$select": {"id,userPrincipalName"}, "$top": {strconv.Itoa(int(pageSize))}})
 		n, err := c.collection(ctx, ri, dir, GroupMembersFile(g.ID), "GET /groups/"+g.ID+"/transitiveMembers/microsoft.graph.user", PermGroups, nil)
 		if err != nil {
 			return err
@@ -332,7 +316,7 @@ func (c *Client) optionalCollection(ctx context.Context, dir, file, op, perm str
 
 // resolveGroup finds the one group with this id or display name.
 func (c *Client) resolveGroup(ctx context.Context, nameOrID string) (GroupRead, json.RawMessage, error) {
-	sel := []string{"id", "displayName"}
+	const sel = "id,displayName"
 	var (
 		op string
 		ri *abs.RequestInformation
@@ -340,12 +324,7 @@ func (c *Client) resolveGroup(ctx context.Context, nameOrID string) (GroupRead, 
 	var err error
 	if guidPattern.MatchString(nameOrID) {
 		op = "GET /groups/" + nameOrID
-		ri, err = c.graph.Groups().ByGroupId(nameOrID).ToGetRequestInformation(ctx, &groups.GroupItemRequestBuilderGetRequestConfiguration{
-			QueryParameters: &groups.GroupItemRequestBuilderGetQueryParameters{Select: sel},
-		})
-		if err != nil {
-			return GroupRead{}, nil, err
-		}
+		ri = c.get("/groups/"+nameOrID, url.Values{"$select": {sel}})
 		body, err := c.send(ctx, ri, op, PermGroups)
 		if err != nil {
 			var ge *Error
@@ -362,12 +341,7 @@ func (c *Client) resolveGroup(ctx context.Context, nameOrID string) (GroupRead, 
 	}
 	op = "GET /groups?$filter=displayName eq '" + nameOrID + "'"
 	filter := "displayName eq '" + strings.ReplaceAll(nameOrID, "'", "''") + "'"
-	ri, err = c.graph.Groups().ToGetRequestInformation(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
-		QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{Filter: &filter, Select: sel},
-	})
-	if err != nil {
-		return GroupRead{}, nil, err
-	}
+	ri = c.get("/groups", url.Values{"$filter": {filter}, "$select": {sel}})
 	body, err := c.send(ctx, ri, op, PermGroups)
 	if err != nil {
 		return GroupRead{}, nil, err
@@ -516,12 +490,9 @@ func (c *Client) send(ctx context.Context, ri *abs.RequestInformation, op, perm 
 // countUsers asks Graph how many users the tenant has ($count needs the
 // eventual consistency level), for progress.
 func (c *Client) countUsers(ctx context.Context) (int, error) {
-	h := abs.NewRequestHeaders()
-	h.Add("ConsistencyLevel", "eventual")
-	ri, err := c.graph.Users().Count().ToGetRequestInformation(ctx, &users.CountRequestBuilderGetRequestConfiguration{Headers: h})
-	if err != nil {
-		return 0, err
-	}
+	ri := c.get("/users/$count", nil)
+	ri.Headers.Add("ConsistencyLevel", "eventual")
+	ri.Headers.TryAdd("Accept", "text/plain")
 	body, err := c.send(ctx, ri, "GET /users/$count", PermUsers)
 	if err != nil {
 		return 0, err
@@ -575,4 +546,3 @@ func writeFile(path string, data []byte) error {
 	return nil
 }
 
-func ptr[T any](v T) *T { return &v }

@@ -174,13 +174,18 @@ const (
 	fPhishingResistant
 )
 
-// Add counts one person; p is not kept.
-func (t *Tally) Add(p *directory.Person) {
+// init readies a zero Tally, for Add or for a Report of nobody.
+func (t *Tally) init() {
 	if t.groupIdx == nil {
 		t.seed = maphash.MakeSeed()
 		t.groupIdx = map[string]uint32{"": 0}
 		t.groupSets = [][]string{nil}
 	}
+}
+
+// Add counts one person; p is not kept.
+func (t *Tally) Add(p *directory.Person) {
+	t.init()
 	var f uint8
 	for _, b := range []struct {
 		on   bool
@@ -263,6 +268,7 @@ func (r record) person(id string, groups []string) directory.Person {
 
 // Report judges everyone counted against the directory's policies.
 func (t *Tally) Report(d *directory.Directory) *Report {
+	t.init() // a source with nobody in it never called Add
 	r := &Report{ReadAt: d.ReadAt, Counts: t.counts}
 	pol := d.Policy
 	n := &namer{d: d}
@@ -358,17 +364,26 @@ func policyChecks(pol *directory.Policy, n *namer) []Check {
 		{ID: "self-service", Title: "Self-service passkey setup allowed", Fix: adminPasskey + " > Configure: Allow self-service set up = Yes"},
 		{ID: "campaign-state", Title: "Registration campaign on", Fix: adminCampaign + ": State = Microsoft managed or Enabled"},
 		{ID: "campaign-target", Title: "Campaign targets passkeys", Fix: adminCampaign + ": Authentication method = Passkey (FIDO2), include the people to prompt"},
-		{ID: "passkey-profile", Title: "Eligible passkey profile targeted", Fix: adminPasskey + " > Configure: a passkey profile with device-bound and synced passkeys, attestation off, no AAGUID restriction; assign it under Enable and target"},
-		{ID: "passkey-profiles-migrated", Title: "Passkey profiles in use", Fix: adminPasskey + ": opt in to passkey profiles (today's settings become the Default passkey profile), then allow synced passkeys in it"},
+		// The Microsoft managed check on profiles, and the way around it
+		// (https://learn.microsoft.com/entra/identity/authentication/how-to-mfa-registration-campaign#passkey-profile-eligibility-for-microsoft-managed-registration-campaign).
+		{ID: "passkey-profile", Title: "Eligible passkey profile targeted", Fix: adminPasskey + " > Configure: a passkey profile with no AAGUID allow list, or one that allows iCloud Keychain, Google Password Manager, Microsoft Authenticator or Microsoft Entra passkey on Windows, or device-bound passkeys with attestation enforced; assign it under Enable and target. Or " + adminCampaign + ": State = Enabled, which prompts people in any passkey profile"},
+		{ID: "passkey-profiles-migrated", Title: "Passkey profiles in use", Fix: adminPasskey + ": opt in to passkey profiles (today's settings become the Default passkey profile)"},
 	}
 	if pol == nil {
 		for i := range checks {
 			checks[i].Status, checks[i].Observed = Unknown, "authentication methods policy not read"
-			checks[i].Fix = "read the policy: a snapshot holds it as authenticationMethodsPolicy.json (GET /policies/authenticationMethodsPolicy)"
+			checks[i].Fix = "read a source that has the policy: Microsoft Graph, or a snapshot folder with authenticationMethodsPolicy.json (GET /policies/authenticationMethodsPolicy); the admin center's CSV download never has it"
 		}
 		return checks
 	}
 	pk, camp := &pol.Passkey, &pol.Campaign
+	setFix := func(id, fix string) {
+		for i := range checks {
+			if checks[i].ID == id {
+				checks[i].Fix = fix
+			}
+		}
+	}
 	set := func(id string, st Status, observed string) {
 		for i := range checks {
 			if checks[i].ID == id {
@@ -396,11 +411,18 @@ func policyChecks(pol *directory.Policy, n *namer) []Check {
 		set("self-service", Fail, "not allowed")
 	}
 
+	managed := strings.EqualFold(camp.State, directory.CampaignMicrosoftManaged)
 	observed := directory.CampaignStateName(camp.State)
-	if strings.EqualFold(camp.State, directory.CampaignMicrosoftManaged) {
+	if managed {
 		observed += " (default)"
 	}
 	switch on, _ := pol.CampaignOn(); {
+	case on && managed:
+		// Microsoft managed ignores the policy's snooze values: for passkeys
+		// it snoozes 1 day, as often as people like
+		// (https://learn.microsoft.com/entra/identity/authentication/how-to-mfa-registration-campaign#microsoft-managed-state).
+		observed += "; snooze set by Microsoft: 1 day, unlimited for passkeys"
+		set("campaign-state", Pass, observed)
 	case on:
 		observed += fmt.Sprintf("; snooze %s", plural(camp.SnoozeDurationInDays, "day"))
 		if camp.EnforceRegistrationAfterAllowedSnoozes {
@@ -431,6 +453,10 @@ func policyChecks(pol *directory.Policy, n *namer) []Check {
 		set("campaign-target", Pass, observed)
 	} else {
 		set("campaign-target", Fail, observed)
+		if managed && len(camp.IncludeTargets) > 0 {
+			// The method is not the admin's to choose in this state.
+			setFix("campaign-target", "Microsoft managed chooses the method itself and targets passkeys for people in scope of the Passkey (FIDO2) method; to choose it now, "+adminCampaign+": State = Enabled, Authentication method = Passkey (FIDO2)")
+		}
 	}
 
 	// Per profile: does some FIDO2 include target allow an eligible one?
@@ -453,11 +479,17 @@ func policyChecks(pol *directory.Policy, n *namer) []Check {
 		set("passkey-profile", Pass, observed)
 	default:
 		set("passkey-profile", Fail, observed)
+		switch {
+		case !pk.Migrated():
+			setFix("passkey-profile", adminPasskey+": opt in to passkey profiles, then assign the Default passkey profile (or another) under Enable and target")
+		case strings.EqualFold(camp.State, directory.StateEnabled):
+			setFix("passkey-profile", adminPasskey+" > Enable and target: include the people to prompt with at least one passkey profile")
+		}
 	}
 
 	if pk.Migrated() {
-		def := pk.DefaultPasskeyProfile
-		if prof := pk.Profile(def); prof != nil && prof.Name != "" {
+		def := untrusted.OneLine(pk.DefaultPasskeyProfile)
+		if prof := pk.Profile(pk.DefaultPasskeyProfile); prof != nil && prof.Name != "" {
 			def = untrusted.OneLine(prof.Name)
 		}
 		set("passkey-profiles-migrated", Pass, fmt.Sprintf("%s; default: %s", plural(len(pk.Profiles), "profile"), def))
@@ -580,15 +612,15 @@ func groupsCheck(pol *directory.Policy, d *directory.Directory, n *namer) Check 
 // caveats are what the report cannot know, for this tenant.
 func caveats(pol *directory.Policy, d *directory.Directory, r *Report, unread []string, n *namer) []string {
 	out := []string{
-		"Entra shows the prompt only on some operating systems and browsers, never on Linux, and not in every app; nudge cannot see which devices people sign in from.",
+		"Entra decides per operating system and browser: never on Linux, not in every app, and not where the person already has a passkey that works there (so someone with a passkey may still be prompted on another device); nudge cannot see which devices people sign in from.",
 		"The prompt follows an MFA sign-in, after any Conditional Access policy for registering security info (for example, registration only from the office network); people who rarely sign in interactively may not see it for weeks.",
 	}
 	if pol != nil && strings.EqualFold(pol.Campaign.State, directory.CampaignMicrosoftManaged) {
 		out = append(out, "Microsoft managed campaigns get passkey prompts in waves; a tenant that meets every criterion may not be prompting yet.")
 	}
-	restricted := slices.ContainsFunc(r.Profiles, func(p Profile) bool { return !p.Eligible })
-	if pol != nil && restricted && strings.EqualFold(pol.Campaign.State, directory.StateEnabled) {
-		out = append(out, "In the Enabled state Microsoft may also prompt people whose passkey profile is restricted, with a registration experience that may not fit the profile; nudge counts them as not reached, so the campaign's own guides reach them.")
+	notEligible := slices.ContainsFunc(r.Profiles, func(p Profile) bool { return !p.Eligible && len(p.Targets) > 0 })
+	if pol != nil && notEligible && pol.Passkey.Migrated() && !strings.EqualFold(pol.Campaign.State, directory.StateEnabled) {
+		out = append(out, "A passkey profile that fails the Microsoft managed check keeps people who have no other profile from the prompt; the Enabled state prompts people in any passkey profile.")
 	}
 	if len(unread) > 0 {
 		out = append(out, fmt.Sprintf("Members of %s were not read: people in them may be excluded from the prompt.", strings.Join(n.names(unread), ", ")))

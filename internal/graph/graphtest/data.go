@@ -17,7 +17,7 @@ type data struct {
 	userIdx map[string]int // lower-case id and userPrincipalName -> index
 	people  []person
 
-	regs   *projection
+	regs   [][]byte       // compact userRegistrationDetails rows
 	regIdx map[string]int // lower-case id -> row
 
 	groups   *entitySet
@@ -25,6 +25,7 @@ type data struct {
 	members  [][]string     // transitive member ids by group index
 
 	policy    []byte
+	tap       tapPolicy
 	ca        [][]byte
 	strengths [][]byte
 	timeZones map[string]string
@@ -109,16 +110,46 @@ func prepare(t *Tenant) (*data, error) {
 		u.key("id"), u.key("userPrincipalName"), u.key("mail"), u.key("userType"), u.key("accountEnabled"),
 		u.key("displayName"), u.key("officeLocation"), u.key("usageLocation"), u.key("preferredLanguage"),
 	}
+	// The people's strings are cut from one string per chunk of users
+	// rather than allocated one by one: at 100,000 users that is the
+	// difference between a few allocations and a million.
+	const chunk = 4096
+	var (
+		buf  []byte
+		ends [][8]int
+	)
+	flush := func() {
+		all := string(buf)
+		base := len(d.people) - len(ends)
+		start := 0
+		for i, e := range ends {
+			p := &d.people[base+i]
+			for j, dst := range []*string{&p.id, &p.upn, &p.mail, &p.userType, &p.displayName, &p.office, &p.usage, &p.language} {
+				*dst = all[start:e[j]]
+				start = e[j]
+			}
+		}
+		buf, ends = buf[:0], ends[:0]
+	}
 	for i, raw := range t.Users {
 		r, err := u.add(raw, t.trusted)
 		if err != nil {
 			return nil, fmt.Errorf("user %d: %v", i, err)
 		}
-		p := person{
-			id: r.str(k.id), upn: r.str(k.upn), mail: r.str(k.mail), userType: r.str(k.userType),
-			displayName: r.str(k.display), office: r.str(k.office), usage: r.str(k.usage), language: r.str(k.lang),
-			enabled: string(r.value(k.enabled)) != "false",
+		var e [8]int
+		for j, key := range []int{k.id, k.upn, k.mail, k.userType, k.display, k.office, k.usage, k.lang} {
+			buf = appendString(buf, r.value(key))
+			e[j] = len(buf)
 		}
+		ends = append(ends, e)
+		d.people = append(d.people, person{enabled: string(r.value(k.enabled)) != "false"})
+		if len(ends) == chunk {
+			flush()
+		}
+	}
+	flush()
+	for i := range d.people {
+		p := &d.people[i]
 		if p.id == "" {
 			return nil, fmt.Errorf("user %d has no id", i)
 		}
@@ -132,10 +163,13 @@ func prepare(t *Tenant) (*data, error) {
 				d.domains[strings.ToLower(p.upn[at+1:])] = true
 			}
 		}
-		d.people = append(d.people, p)
 	}
 
-	d.regs = &projection{ends: make([]int, 0, len(t.Registrations))}
+	// The report "doesn't work for disabled users"
+	// (https://learn.microsoft.com/graph/api/authenticationmethodsroot-list-userregistrationdetails):
+	// a row for a user of the tenant whose account is disabled is left out,
+	// so a hand-made tenant cannot serve what Graph would not.
+	d.regs = make([][]byte, 0, len(t.Registrations))
 	for i, raw := range t.Registrations {
 		b := []byte(raw)
 		if !t.trusted {
@@ -145,19 +179,32 @@ func prepare(t *Tenant) (*data, error) {
 			}
 			b = buf.Bytes()
 		}
-		props, err := splitObject(b, false)
+		var id []byte
+		err := scanObject(b, func(name []byte, start, end int) error {
+			if string(name) == "id" {
+				id = b[start:end]
+				return errStop
+			}
+			return nil
+		})
 		if err != nil {
 			return nil, fmt.Errorf("registration row %d: %v", i, err)
 		}
-		for _, p := range props {
-			if p.name == "id" {
-				var id string
-				json.Unmarshal(p.val, &id)
-				d.regIdx[strings.ToLower(id)] = i
-			}
+		key := ""
+		ui, ok := d.userIdx[string(unquote(id))]
+		if !ok {
+			ui, ok = d.userIdx[strings.ToLower(string(appendString(nil, id)))]
 		}
-		d.regs.data = append(d.regs.data, b...)
-		d.regs.ends = append(d.regs.ends, len(d.regs.data))
+		if ok {
+			if !d.people[ui].enabled {
+				continue
+			}
+			key = strings.ToLower(d.people[ui].id)
+		} else {
+			key = strings.ToLower(string(appendString(nil, id)))
+		}
+		d.regIdx[key] = len(d.regs)
+		d.regs = append(d.regs, b)
 	}
 
 	for i, g := range t.Groups {
@@ -177,14 +224,18 @@ func prepare(t *Tenant) (*data, error) {
 		d.members = append(d.members, g.Members)
 	}
 
+	var err error
+	d.tap = defaultTAP
 	if t.Policy != nil {
 		var buf bytes.Buffer
 		if err := json.Compact(&buf, t.Policy); err != nil {
 			return nil, fmt.Errorf("policy: %v", err)
 		}
 		d.policy = buf.Bytes()
+		if d.tap, err = readTAPPolicy(d.policy); err != nil {
+			return nil, fmt.Errorf("policy: %v", err)
+		}
 	}
-	var err error
 	if d.ca, err = compactAll(t.ConditionalAccess); err != nil {
 		return nil, fmt.Errorf("conditional access policy: %v", err)
 	}
@@ -192,6 +243,59 @@ func prepare(t *Tenant) (*data, error) {
 		return nil, fmt.Errorf("authentication strength policy: %v", err)
 	}
 	return d, nil
+}
+
+// tapPolicy is the Temporary Access Pass method configuration of the
+// authentication methods policy: what POST temporaryAccessPassMethods
+// applies and enforces
+// (https://learn.microsoft.com/graph/api/resources/temporaryaccesspassauthenticationmethodconfiguration).
+type tapPolicy struct {
+	enabled                   bool
+	defaultLifetime, min, max int
+	usableOnce                bool // only one-time passes may be created
+	defaultLength             int
+}
+
+// defaultTAP applies when the tenant has no policy document: the defaults
+// Entra documents for the method, enabled.
+var defaultTAP = tapPolicy{enabled: true, defaultLifetime: 60, min: 60, max: 480, defaultLength: 8}
+
+// readTAPPolicy finds the TemporaryAccessPass configuration in a compact
+// policy. A policy without one has the method disabled, as in Entra.
+func readTAPPolicy(policy []byte) (tapPolicy, error) {
+	var doc struct {
+		Configs []struct {
+			ODataType  string `json:"@odata.type"`
+			ID         string `json:"id"`
+			State      string `json:"state"`
+			Default    *int   `json:"defaultLifetimeInMinutes"`
+			Min        *int   `json:"minimumLifetimeInMinutes"`
+			Max        *int   `json:"maximumLifetimeInMinutes"`
+			Length     *int   `json:"defaultLength"`
+			UsableOnce bool   `json:"isUsableOnce"`
+		} `json:"authenticationMethodConfigurations"`
+	}
+	if err := json.Unmarshal(policy, &doc); err != nil {
+		return tapPolicy{}, err
+	}
+	for _, c := range doc.Configs {
+		if !strings.EqualFold(c.ID, "TemporaryAccessPass") && c.ODataType != "#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration" {
+			continue
+		}
+		p := defaultTAP
+		p.enabled = strings.EqualFold(c.State, "enabled")
+		p.usableOnce = c.UsableOnce
+		for _, f := range []struct {
+			v   *int
+			dst *int
+		}{{c.Default, &p.defaultLifetime}, {c.Min, &p.min}, {c.Max, &p.max}, {c.Length, &p.defaultLength}} {
+			if f.v != nil {
+				*f.dst = *f.v
+			}
+		}
+		return p, nil
+	}
+	return tapPolicy{}, nil
 }
 
 func compactAll(rows []json.RawMessage) ([][]byte, error) {
@@ -225,6 +329,31 @@ func synthGroup(id, name string) []byte {
 	}
 	b, _ := json.Marshal(obj)
 	return b
+}
+
+// appendString appends the JSON string v, decoded, to dst; nothing when v
+// is absent, null or not a string.
+func appendString(dst, v []byte) []byte {
+	if len(v) < 2 || v[0] != '"' {
+		return dst
+	}
+	if bytes.IndexByte(v, '\\') < 0 {
+		return append(dst, v[1:len(v)-1]...)
+	}
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		return dst
+	}
+	return append(dst, s...)
+}
+
+// unquote is the inside of the JSON string v when it has no escapes, for
+// a map lookup; anything else gives nil.
+func unquote(v []byte) []byte {
+	if len(v) < 2 || v[0] != '"' || bytes.IndexByte(v, '\\') >= 0 {
+		return nil
+	}
+	return v[1 : len(v)-1]
 }
 
 // user finds a user by id or userPrincipalName.

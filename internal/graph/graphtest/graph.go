@@ -72,16 +72,15 @@ func (s *Server) writeObject(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func hasContext(obj []byte) bool {
-	props, err := splitObject(obj, false)
-	if err != nil {
-		return false
-	}
-	for _, p := range props {
-		if p.name == "@odata.context" {
-			return true
+	found := false
+	scanObject(obj, func(name []byte, _, _ int) error {
+		found = string(name) == "@odata.context"
+		if found {
+			return errStop
 		}
-	}
-	return false
+		return nil
+	})
+	return found
 }
 
 func jsonString(s string) []byte {
@@ -89,9 +88,62 @@ func jsonString(s string) []byte {
 	return b
 }
 
+// permission is what an endpoint asks of an app-only token: any one of the
+// application permissions its documentation lists, least privileged first,
+// and the error Graph answers a token with none of them.
+type permission struct {
+	any           []string
+	code, message string
+}
+
+// The permissions of the endpoints graphtest serves, from each endpoint's
+// "Permissions" table on https://learn.microsoft.com/graph/api/ (user-list,
+// group-list, group-list-transitivemembers,
+// authenticationmethodsroot-list-userregistrationdetails,
+// authenticationmethodspolicy-get, conditionalaccessroot-list-policies,
+// authenticationstrengthroot-list-policies, user-sendmail,
+// user-get-mailboxsettings, authentication-post-temporaryaccesspassmethods).
+// The error bodies are those Graph gives: directory reads
+// (https://github.com/microsoft/opensource-management-portal/issues/161),
+// the registration report
+// (https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/1852)
+// and Exchange; for the policies graphtest picks the body of Graph's
+// policy service.
+var (
+	denied     = "Insufficient privileges to complete the operation."
+	permUsers  = permission{[]string{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}, "Authorization_RequestDenied", denied}
+	permGroups = permission{[]string{"GroupMember.Read.All", "Group.Read.All", "GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"},
+		"Authorization_RequestDenied", denied}
+	permRegistrations = permission{[]string{"AuditLog.Read.All", "UserAuthenticationMethod.Read.All"},
+		"Authentication_MSGraphPermissionMissing", "Calling principal does not have required MSGraph permissions AuditLog.Read.All"}
+	permMethodsPolicy = permission{[]string{"Policy.Read.AuthenticationMethod", "Policy.ReadWrite.AuthenticationMethod", "Policy.Read.All"},
+		"AccessDenied", "You cannot perform the requested operation, required scopes are missing in the token."}
+	permCA = permission{[]string{"Policy.Read.All", "Policy.Read.ConditionalAccess", "Policy.ReadWrite.ConditionalAccess"},
+		"AccessDenied", "You cannot perform the requested operation, required scopes are missing in the token."}
+	permStrengths = permission{[]string{"Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod", "Policy.ReadWrite.ConditionalAccess"},
+		"AccessDenied", "You cannot perform the requested operation, required scopes are missing in the token."}
+	permMailSend = permission{[]string{"Mail.Send"}, "ErrorAccessDenied", "Access is denied. Check credentials and try again."}
+	permMailbox  = permission{[]string{"MailboxSettings.Read", "MailboxSettings.ReadWrite"}, "ErrorAccessDenied", "Access is denied. Check credentials and try again."}
+	permTAP      = permission{[]string{"UserAuthenticationMethod.ReadWrite.All", "UserAuthMethod-TAP.ReadWrite.All"}, "Authorization_RequestDenied", denied}
+)
+
+// allows reports whether the token at has one of p's permissions.
+func (at accessToken) allows(p permission) bool {
+	if at.roles == nil {
+		return true
+	}
+	for _, r := range p.any {
+		if at.roles[strings.ToLower(r)] {
+			return true
+		}
+	}
+	return false
+}
+
 // graph serves /v1.0: it checks the token, throttles, and dispatches.
 func (s *Server) graph(w http.ResponseWriter, r *http.Request) {
-	if e := s.id.checkAccess(r); e != nil {
+	at, e := s.id.checkAccess(r)
+	if e != nil {
 		s.writeError(w, r, e)
 		return
 	}
@@ -110,39 +162,81 @@ func (s *Server) graph(w http.ResponseWriter, r *http.Request) {
 	is := func(i int, name string) bool { return len(seg) > i && strings.EqualFold(seg[i], name) }
 	get := r.Method == http.MethodGet
 	post := r.Method == http.MethodPost
+	// may answers 403 unless the token has one of p's permissions.
+	may := func(p permission) bool {
+		if at.allows(p) {
+			return true
+		}
+		s.writeError(w, r, &graphError{http.StatusForbidden, p.code, p.message})
+		return false
+	}
 	switch {
 	case len(seg) == 0:
 		s.writeError(w, r, &graphError{http.StatusBadRequest, "BadRequest", "Resource not found for the segment ''."})
 
 	case is(0, "users") && len(seg) == 1 && get:
-		s.listUsers(w, r)
+		if may(permUsers) {
+			s.listUsers(w, r)
+		}
+	case is(0, "users") && len(seg) == 2 && seg[1] == "$count" && get:
+		if may(permUsers) {
+			s.writeCount(w, r, len(s.t.people))
+		}
 	case is(0, "users") && len(seg) == 2 && get:
-		s.getUser(w, r, seg[1])
+		if may(permUsers) {
+			s.getUser(w, r, seg[1])
+		}
 	case is(0, "users") && len(seg) == 3 && is(2, "sendMail") && post:
-		s.sendMail(w, r, seg[1])
+		if may(permMailSend) {
+			s.sendMail(w, r, seg[1])
+		}
 	case is(0, "users") && len(seg) == 3 && is(2, "mailboxSettings") && get:
-		s.mailboxSettings(w, r, seg[1])
+		if may(permMailbox) {
+			s.mailboxSettings(w, r, seg[1])
+		}
 	case is(0, "users") && len(seg) == 4 && is(2, "authentication") && is(3, "temporaryAccessPassMethods") && post:
-		s.createTAP(w, r, seg[1])
+		if may(permTAP) {
+			s.createTAP(w, r, seg[1])
+		}
 
 	case is(0, "reports") && is(1, "authenticationMethods") && is(2, "userRegistrationDetails") && len(seg) == 3 && get:
-		s.listRegistrations(w, r)
+		if may(permRegistrations) {
+			s.listRegistrations(w, r)
+		}
 	case is(0, "reports") && is(1, "authenticationMethods") && is(2, "userRegistrationDetails") && len(seg) == 4 && get:
-		s.getRegistration(w, r, seg[3])
+		if may(permRegistrations) {
+			s.getRegistration(w, r, seg[3])
+		}
 
 	case is(0, "groups") && len(seg) == 1 && get:
-		s.listGroups(w, r)
+		if may(permGroups) {
+			s.listGroups(w, r)
+		}
+	case is(0, "groups") && len(seg) == 2 && seg[1] == "$count" && get:
+		if may(permGroups) {
+			s.writeCount(w, r, len(s.t.groups.rows))
+		}
 	case is(0, "groups") && len(seg) == 2 && get:
-		s.getGroup(w, r, seg[1])
+		if may(permGroups) {
+			s.getGroup(w, r, seg[1])
+		}
 	case is(0, "groups") && is(2, "transitiveMembers") && len(seg) <= 5 && get:
-		s.transitiveMembers(w, r, seg[1], seg[3:])
+		if may(permGroups) {
+			s.transitiveMembers(w, r, seg[1], seg[3:])
+		}
 
 	case is(0, "policies") && is(1, "authenticationMethodsPolicy") && len(seg) == 2 && get:
-		s.methodsPolicy(w, r)
+		if may(permMethodsPolicy) {
+			s.methodsPolicy(w, r)
+		}
 	case is(0, "policies") && is(1, "authenticationStrengthPolicies") && len(seg) == 2 && get:
-		s.policyList(w, r, "policies/authenticationStrengthPolicies", s.t.strengths)
+		if may(permStrengths) {
+			s.policyList(w, r, "policies/authenticationStrengthPolicies", s.t.strengths)
+		}
 	case is(0, "identity") && is(1, "conditionalAccess") && is(2, "policies") && len(seg) == 3 && get:
-		s.policyList(w, r, "identity/conditionalAccess/policies", s.t.ca)
+		if may(permCA) {
+			s.policyList(w, r, "identity/conditionalAccess/policies", s.t.ca)
+		}
 
 	case s.knownPath(seg):
 		s.writeError(w, r, &graphError{http.StatusMethodNotAllowed, "Request_BadRequest",
@@ -231,7 +325,11 @@ func (s *Server) pageSize(q queryOptions) (int, *graphError) {
 }
 
 // wantCount reads $count=true, which directory lists take only as an
-// advanced query (ConsistencyLevel: eventual).
+// advanced query (ConsistencyLevel: eventual). Without the header Graph
+// does not refuse the request: it answers 200 and silently leaves
+// @odata.count out ("GET /v1.0/users?$count=true" in
+// https://learn.microsoft.com/graph/aad-advanced-queries, error handling),
+// and so does graphtest.
 func wantCount(r *http.Request, q queryOptions) (bool, *graphError) {
 	v, ok := q["$count"]
 	if !ok || strings.EqualFold(v, "false") {
@@ -240,11 +338,30 @@ func wantCount(r *http.Request, q queryOptions) (bool, *graphError) {
 	if !strings.EqualFold(v, "true") {
 		return false, &graphError{http.StatusBadRequest, "Request_BadRequest", fmt.Sprintf("Invalid value '%s' for query option $count.", v)}
 	}
-	if !strings.EqualFold(r.Header.Get("ConsistencyLevel"), "eventual") {
-		return false, &graphError{http.StatusBadRequest, "Request_BadRequest",
-			"$count on directory objects is an advanced query: send the header ConsistencyLevel: eventual."}
+	return eventual(r), nil
+}
+
+// eventual reports whether r asks for advanced queries.
+func eventual(r *http.Request) bool {
+	return strings.EqualFold(strings.TrimSpace(r.Header.Get("ConsistencyLevel")), "eventual")
+}
+
+// writeCount answers a /$count segment: the number as text/plain when r
+// carries ConsistencyLevel: eventual, else the 400 Graph gives
+// (https://learn.microsoft.com/graph/api/user-list, example 3; without the
+// header: https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/3335).
+func (s *Server) writeCount(w http.ResponseWriter, r *http.Request, n int) {
+	if _, e := options(r, nil, []string{"$filter", "$search"}); e != nil {
+		s.writeError(w, r, e)
+		return
 	}
-	return true, nil
+	if !eventual(r) {
+		s.writeError(w, r, &graphError{http.StatusBadRequest, "Request_BadRequest", "$count is not currently supported."})
+		return
+	}
+	s.requestIDs(w, r)
+	w.Header().Set("Content-Type", "text/plain;charset=utf-8")
+	fmt.Fprint(w, n)
 }
 
 // skipToken encodes the offset of the next page of the collection at path.
@@ -434,10 +551,10 @@ func (s *Server) listRegistrations(w http.ResponseWriter, r *http.Request) {
 	s.writePage(w, r, page{
 		context: "reports/authenticationMethods/userRegistrationDetails",
 		count:   -1,
-		total:   len(s.t.regs.ends),
+		total:   len(s.t.regs),
 		start:   start,
 		size:    s.opts.RegistrationPage,
-		row:     s.t.regs.row,
+		row:     func(i int) []byte { return s.t.regs[i] },
 	})
 }
 
@@ -457,7 +574,7 @@ func (s *Server) getRegistration(w http.ResponseWriter, r *http.Request, id stri
 		s.writeError(w, r, notFound(id))
 		return
 	}
-	s.writeObject(w, r, http.StatusOK, "reports/authenticationMethods/userRegistrationDetails/$entity", s.t.regs.row(i))
+	s.writeObject(w, r, http.StatusOK, "reports/authenticationMethods/userRegistrationDetails/$entity", s.t.regs[i])
 }
 
 // listGroups serves GET /groups, with $filter=displayName eq '…' (or id eq).
@@ -575,14 +692,7 @@ func (s *Server) transitiveMembers(w http.ResponseWriter, r *http.Request, id st
 		members = nil // graphtest groups hold users only
 	}
 	if countOnly {
-		if !strings.EqualFold(r.Header.Get("ConsistencyLevel"), "eventual") {
-			s.writeError(w, r, &graphError{http.StatusBadRequest, "Request_BadRequest",
-				"$count on directory objects is an advanced query: send the header ConsistencyLevel: eventual."})
-			return
-		}
-		s.requestIDs(w, r)
-		w.Header().Set("Content-Type", "text/plain")
-		fmt.Fprint(w, len(members))
+		s.writeCount(w, r, len(members))
 		return
 	}
 	q, e := options(r, []string{"$select", "$top", "$skiptoken", "$count"}, []string{"$filter", "$search", "$orderby", "$expand"})

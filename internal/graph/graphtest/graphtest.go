@@ -8,13 +8,18 @@
 //   - the identity platform: /{tenant}/v2.0/.well-known/openid-configuration,
 //     /common/discovery/instance, /{tenant}/discovery/v2.0/keys,
 //     /{tenant}/oauth2/v2.0/token (client credentials with a client secret
-//     or a certificate-signed client assertion, device code, refresh token)
+//     or a certificate-signed client assertion, device code, refresh token;
+//     tokens for Graph and for Exchange Online's SMTP)
 //     and /{tenant}/oauth2/v2.0/devicecode;
-//   - Graph under /v1.0: users (with $select, $top and $skiptoken paging),
-//     the userRegistrationDetails report, groups with $filter on displayName
-//     and transitiveMembers, the authentication methods, conditional access
-//     and authentication strength policies, sendMail, mailboxSettings and
-//     Temporary Access Pass creation.
+//   - Graph under /v1.0: users (with $select, $top and $skiptoken paging,
+//     $count and /$count as advanced queries), the userRegistrationDetails
+//     report, groups with $filter on displayName and transitiveMembers, the
+//     authentication methods, conditional access and authentication
+//     strength policies, sendMail, mailboxSettings and Temporary Access
+//     Pass creation (under the tenant's Temporary Access Pass policy).
+//
+// Graph accepts only tokens issued for Graph, and when an App lists its
+// Roles, only for the endpoints those application permissions open.
 //
 // Point azidentity at it with cloud.Configuration{ActiveDirectoryAuthorityHost:
 // s.URL()} and DisableInstanceDiscovery, give the SDK s.URL()+"/v1.0" as its
@@ -554,8 +559,22 @@ func newID() string {
 }
 
 func formatUUID(b [16]byte) string {
+	var s [36]byte
+	formatUUIDTo(s[:], b)
+	return string(s[:])
+}
+
+// formatUUIDTo writes the UUID (version 4) made of b into dst[:36].
+func formatUUIDTo(dst []byte, b [16]byte) {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	hex.Encode(dst[0:8], b[0:4])
+	dst[8] = '-'
+	hex.Encode(dst[9:13], b[4:6])
+	dst[13] = '-'
+	hex.Encode(dst[14:18], b[6:8])
+	dst[18] = '-'
+	hex.Encode(dst[19:23], b[8:10])
+	dst[23] = '-'
+	hex.Encode(dst[24:36], b[10:16])
 }

@@ -45,9 +45,17 @@ type identity struct {
 
 type accessToken struct {
 	clientID string
-	userID   string // "" for app-only tokens
+	userID   string          // "" for app-only tokens
+	audience string          // audGraph or audExchange
+	roles    map[string]bool // application permissions; nil: all
 	expires  time.Time
 }
+
+// The resources the tenant issues tokens for.
+const (
+	audGraph    = "graph"
+	audExchange = "exchange"
+)
 
 type grant struct {
 	clientID string
@@ -316,9 +324,21 @@ func (id *identity) token(w http.ResponseWriter, r *http.Request, tenant string)
 		if !ok {
 			return
 		}
-		if !clientCredentialScope(tr.Scope) {
+		resource, ok := clientCredentialScope(tr.Scope)
+		if !ok {
 			id.aadError(w, r, http.StatusBadRequest, "invalid_scope", 1002012,
 				fmt.Sprintf("The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", tr.Scope))
+			return
+		}
+		// Graph and Exchange Online (SMTP XOAUTH2) are the resources this
+		// tenant knows: a token for another one is refused as Entra refuses
+		// an unknown resource
+		// (https://learn.microsoft.com/entra/identity-platform/reference-error-codes,
+		// AADSTS500011), rather than issued and then accepted by Graph.
+		aud := id.audience(resource)
+		if aud == "" {
+			id.aadError(w, r, http.StatusBadRequest, "invalid_resource", 500011,
+				fmt.Sprintf("The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", resource, id.s.t.tenantID))
 			return
 		}
 		switch {
@@ -346,7 +366,7 @@ func (id *identity) token(w http.ResponseWriter, r *http.Request, tenant string)
 			return
 		}
 		tr.OK = true
-		tok, life := id.issue(app.ClientID, "")
+		tok, life := id.issue(app.ClientID, "", aud, app.Roles)
 		writeJSON(w, http.StatusOK, map[string]any{
 			"token_type": "Bearer", "expires_in": life, "ext_expires_in": life, "access_token": tok,
 		})
@@ -416,13 +436,63 @@ func (id *identity) app(w http.ResponseWriter, r *http.Request, clientID string)
 }
 
 // issue makes an access token and returns it with its lifetime in seconds.
-func (id *identity) issue(clientID, userID string) (string, int) {
+// roles are the application permissions of an app-only token; nil grants
+// all.
+func (id *identity) issue(clientID, userID, aud string, roles []string) (string, int) {
 	tok := randomToken()
 	life := id.s.opts.TokenLifetime
+	at := accessToken{clientID: clientID, userID: userID, audience: aud, expires: id.s.now().Add(life)}
+	if roles != nil {
+		at.roles = map[string]bool{}
+		for _, r := range roles {
+			at.roles[strings.ToLower(r)] = true
+		}
+	}
 	id.mu.Lock()
-	id.tokens[tok] = accessToken{clientID: clientID, userID: userID, expires: id.s.now().Add(life)}
+	id.tokens[tok] = at
 	id.mu.Unlock()
 	return tok, int(life / time.Second)
+}
+
+// resources are the names of the resources the tenant issues tokens for:
+// Microsoft Graph (application ID URI in each cloud, and application id)
+// and Exchange Online (for SMTP XOAUTH2).
+var resources = map[string]string{
+	"https://graph.microsoft.com":             audGraph,
+	"https://graph.microsoft.us":              audGraph,
+	"https://dod-graph.microsoft.us":          audGraph,
+	"https://microsoftgraph.chinacloudapi.cn": audGraph,
+	"00000003-0000-0000-c000-000000000000":    audGraph,
+	"https://outlook.office365.com":           audExchange,
+	"https://outlook.office365.us":            audExchange,
+	"https://outlook-dod.office365.us":        audExchange,
+	"https://partner.outlook.cn":              audExchange,
+	"00000002-0000-0ff1-ce00-000000000000":    audExchange,
+}
+
+// audience is what resource names: Graph for the server itself (the Graph
+// base URL tests give the SDK) and Graph's own names, Exchange Online for
+// its names, "" for anything else.
+func (id *identity) audience(resource string) string {
+	resource = strings.ToLower(strings.TrimSuffix(resource, "/"))
+	if resource == strings.ToLower(id.s.URL()) {
+		return audGraph
+	}
+	return resources[resource]
+}
+
+// delegatedAudience is the resource of a delegated grant's scope: the one
+// named by a ".../.default" or URL scope, else Graph, whose bare scope
+// names ("User.Read") need no prefix.
+func (id *identity) delegatedAudience(scope string) string {
+	for sc := range strings.FieldsSeq(scope) {
+		if i := strings.LastIndexByte(sc, '/'); i > 0 {
+			if aud := id.audience(sc[:i]); aud != "" {
+				return aud
+			}
+		}
+	}
+	return audGraph
 }
 
 func randomToken() string {
@@ -435,7 +505,7 @@ func randomToken() string {
 // the client_info MSAL builds the account from.
 func (id *identity) userTokens(w http.ResponseWriter, r *http.Request, g grant) {
 	p := id.signInFor(g.userID)
-	tok, life := id.issue(g.clientID, p.id)
+	tok, life := id.issue(g.clientID, p.id, id.delegatedAudience(g.scope), nil)
 	rt := randomToken()
 	id.mu.Lock()
 	id.refresh[rt] = grant{clientID: g.clientID, userID: p.id, scope: g.scope}
@@ -657,40 +727,46 @@ func (a audience) has(v string) bool {
 	return false
 }
 
-// checkAccess checks the bearer token of a Graph request.
-func (id *identity) checkAccess(r *http.Request) *graphError {
+// checkAccess checks the bearer token of a Graph request and returns it.
+func (id *identity) checkAccess(r *http.Request) (accessToken, *graphError) {
 	h := r.Header.Get("Authorization")
 	scheme, tok, _ := strings.Cut(h, " ")
 	tok = strings.TrimSpace(tok)
 	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		return &graphError{http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty."}
+		return accessToken{}, &graphError{http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty."}
 	}
 	id.mu.Lock()
 	at, ok := id.tokens[tok]
 	id.mu.Unlock()
 	switch {
 	case !ok:
-		return &graphError{http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure: the token was not issued by this server."}
+		return at, &graphError{http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure: the token was not issued by this server."}
 	case id.s.now().After(at.expires):
-		return &graphError{http.StatusUnauthorized, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired."}
+		return at, &graphError{http.StatusUnauthorized, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired."}
+	case at.audience != audGraph:
+		return at, &graphError{http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience."}
 	}
-	return nil
+	return at, nil
 }
 
-// clientCredentialScope reports whether scope names exactly one resource
-// with the /.default suffix. Like Entra, it ignores the OpenID Connect
-// scopes (openid, offline_access, profile) that MSAL adds to every request.
-func clientCredentialScope(scope string) bool {
+// clientCredentialScope returns the one resource scope names with the
+// /.default suffix, and false when it names none, several, or a scope
+// without the suffix. Like Entra, it ignores the OpenID Connect scopes
+// (openid, offline_access, profile) that MSAL adds to every request.
+func clientCredentialScope(scope string) (string, bool) {
+	var resource string
 	n := 0
 	for sc := range strings.FieldsSeq(scope) {
 		switch sc {
 		case "openid", "offline_access", "profile":
 			continue
 		}
-		if !strings.HasSuffix(sc, "/.default") {
-			return false
+		r, ok := strings.CutSuffix(sc, "/.default")
+		if !ok {
+			return "", false
 		}
+		resource = r
 		n++
 	}
-	return n == 1
+	return resource, n == 1
 }

@@ -2,6 +2,7 @@ package graphtest
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -376,19 +377,40 @@ func (s *Server) createTAP(w http.ResponseWriter, r *http.Request, who string) {
 			return
 		}
 	}
+	// The tenant's Temporary Access Pass policy decides: the method must be
+	// enabled, an unset lifetime is its defaultLifetimeInMinutes, a lifetime
+	// must lie within its minimum and maximum, and a multi-use pass needs
+	// isUsableOnce false there
+	// (https://learn.microsoft.com/graph/api/authentication-post-temporaryaccesspassmethods).
+	// The error codes and messages are graphtest's: Graph does not
+	// document them.
+	pol := s.t.tap
+	if !pol.enabled {
+		s.writeError(w, r, &graphError{http.StatusBadRequest, "BadRequest",
+			"The Temporary Access Pass authentication method is not enabled in the authentication methods policy."})
+		return
+	}
 	now := s.now().UTC()
-	tap := TemporaryAccessPass{UserID: p.id, Pass: tapValue(), Created: now, Start: now, LifetimeInMinutes: 60}
+	tap := TemporaryAccessPass{UserID: p.id, Pass: tapValue(pol.defaultLength), Created: now, Start: now,
+		LifetimeInMinutes: pol.defaultLifetime, IsUsableOnce: pol.usableOnce}
 	if req.StartDateTime != nil {
 		tap.Start = req.StartDateTime.UTC()
 	}
 	if req.LifetimeInMinutes != nil {
-		if *req.LifetimeInMinutes < 10 || *req.LifetimeInMinutes > 43200 {
-			s.writeError(w, r, &graphError{http.StatusBadRequest, "BadRequest", "lifetimeInMinutes must be between 10 and 43200."})
+		lo, hi := max(10, pol.min), min(43200, pol.max)
+		if *req.LifetimeInMinutes < lo || *req.LifetimeInMinutes > hi {
+			s.writeError(w, r, &graphError{http.StatusBadRequest, "BadRequest",
+				fmt.Sprintf("lifetimeInMinutes must be between %d and %d, as the Temporary Access Pass policy allows.", lo, hi)})
 			return
 		}
 		tap.LifetimeInMinutes = *req.LifetimeInMinutes
 	}
 	if req.IsUsableOnce != nil {
+		if !*req.IsUsableOnce && pol.usableOnce {
+			s.writeError(w, r, &graphError{http.StatusBadRequest, "BadRequest",
+				"The Temporary Access Pass policy allows only one-time passes (isUsableOnce)."})
+			return
+		}
 		tap.IsUsableOnce = *req.IsUsableOnce
 	}
 	usable, reason := true, "EnabledByPolicy"
@@ -413,9 +435,13 @@ func (s *Server) createTAP(w http.ResponseWriter, r *http.Request, who string) {
 	s.writeObject(w, r, http.StatusCreated, "", b)
 }
 
-func tapValue() string {
+// tapValue is a random pass of n characters (the policy's defaultLength,
+// 8 to 48).
+func tapValue(n int) string {
 	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789+!"
-	b := []byte(randomToken()[:8])
+	n = min(max(n, 8), 48)
+	b := make([]byte, n)
+	rand.Read(b)
 	for i := range b {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}

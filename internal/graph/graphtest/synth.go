@@ -77,13 +77,13 @@ var methodMix = []struct {
 // take well under a second.
 func Synthesize(n int) *Tenant {
 	rng := rand.New(rand.NewPCG(20261120, uint64(n)))
-	uuid := func() string {
+	uuid := func() [16]byte {
 		var b [16]byte
 		a, c := rng.Uint64(), rng.Uint64()
 		for i := range 8 {
 			b[i], b[8+i] = byte(a>>(8*i)), byte(c>>(8*i))
 		}
-		return formatUUID(b)
+		return b
 	}
 	t := &Tenant{
 		ID:            DefaultTenantID,
@@ -93,22 +93,30 @@ func Synthesize(n int) *Tenant {
 		trusted:       true,
 	}
 	const domain = "contoso.example"
-	seen := make(map[string]int, n)
-	userBuf := make([]byte, 0, n*480)
-	regBuf := make([]byte, 0, n*520)
+	// Rows are written into 1 MB chunks, never into a buffer that grows:
+	// growing would copy, and leave the rows already cut from the old
+	// array holding it alive.
+	const chunk, roomy = 1 << 20, 4 << 10
+	var userBuf, regBuf []byte
+	fresh := func(b []byte) []byte {
+		if cap(b)-len(b) < roomy {
+			return make([]byte, 0, min(chunk, roomy+n*640))
+		}
+		return b
+	}
+	seen := map[[2]string]int{}
 	var all, pilot, admins, finance []string
 	for i := range n {
-		rg := &regions[rng.IntN(len(regions))]
-		given := rg.given[rng.IntN(len(rg.given))]
-		surname := rg.surnames[rng.IntN(len(rg.surnames))]
-		local := fold(given) + "." + fold(surname)
-		if k := seen[local]; k > 0 {
-			seen[local] = k + 1
-			local += strconv.Itoa(k + 1)
-		} else {
-			seen[local] = 1
-		}
-		id := uuid()
+		ri := rng.IntN(len(regions))
+		rg, fg := &regions[ri], &folded[ri]
+		gi := rng.IntN(len(rg.given))
+		si := rng.IntN(len(rg.surnames))
+		given, surname := rg.given[gi], rg.surnames[si]
+		name := [2]string{fg.given[gi], fg.surnames[si]}
+		seen[name]++
+		k := seen[name]
+		var idb [36]byte
+		formatUUIDTo(idb[:], uuid())
 		guest := rng.IntN(1000) < 30
 		enabled := rng.IntN(1000) >= 20
 		admin := !guest && rng.IntN(1000) < 40
@@ -116,26 +124,54 @@ func Synthesize(n int) *Tenant {
 		if admin {
 			job = jobs[len(jobs)-1]
 		}
-		upn, mail := local+"@"+domain, local+"@"+domain
-		if guest {
-			upn = local + "_fabrikam.example#EXT#@" + domain
-			mail = local + "@fabrikam.example"
+		// local is given.surname, and a number from the second namesake on.
+		appendLocal := func(b []byte) []byte {
+			b = append(b, name[0]...)
+			b = append(b, '.')
+			b = append(b, name[1]...)
+			if k > 1 {
+				b = strconv.AppendInt(b, int64(k), 10)
+			}
+			return b
+		}
+		appendUPN := func(b []byte) []byte {
+			b = append(b, '"')
+			b = appendLocal(b)
+			if guest {
+				b = append(b, "_fabrikam.example#EXT#"...)
+			}
+			return append(b, "@"+domain+`"`...)
+		}
+		appendDisplay := func(b []byte) []byte {
+			b = append(b, '"')
+			b = appendRaw(b, given)
+			b = append(b, ' ')
+			b = appendRaw(b, surname)
+			return append(b, '"')
 		}
 
+		userBuf = fresh(userBuf)
 		start := len(userBuf)
 		b := userBuf
-		b = append(b, `{"id":`...)
-		b = appendStr(b, id)
-		b = append(b, `,"userPrincipalName":`...)
-		b = appendStr(b, upn)
+		b = append(b, `{"id":"`...)
+		b = append(b, idb[:]...)
+		b = append(b, `","userPrincipalName":`...)
+		b = appendUPN(b)
 		b = append(b, `,"mail":`...)
 		if rng.IntN(100) < 3 { // a few members without a mailbox
 			b = append(b, "null"...)
 		} else {
-			b = appendStr(b, mail)
+			b = append(b, '"')
+			b = appendLocal(b)
+			if guest {
+				b = append(b, "@fabrikam.example"...)
+			} else {
+				b = append(b, "@"+domain...)
+			}
+			b = append(b, '"')
 		}
 		b = append(b, `,"displayName":`...)
-		b = appendStr(b, given+" "+surname)
+		b = appendDisplay(b)
 		b = append(b, `,"givenName":`...)
 		b = appendStr(b, given)
 		b = append(b, `,"surname":`...)
@@ -170,17 +206,20 @@ func Synthesize(n int) *Tenant {
 		userBuf = b
 		t.Users = append(t.Users, userBuf[start:len(userBuf):len(userBuf)])
 
-		if !guest && enabled {
-			all = append(all, id)
-			if i%10 == 0 {
-				pilot = append(pilot, id)
+		if (!guest && enabled) || admin {
+			id := string(idb[:])
+			if !guest && enabled {
+				all = append(all, id)
+				if i%10 == 0 {
+					pilot = append(pilot, id)
+				}
+				if job.department == "Finance" {
+					finance = append(finance, id)
+				}
 			}
-			if job.department == "Finance" {
-				finance = append(finance, id)
+			if admin {
+				admins = append(admins, id)
 			}
-		}
-		if admin {
-			admins = append(admins, id)
 		}
 		if !enabled {
 			continue // the report leaves disabled accounts out
@@ -197,14 +236,15 @@ func Synthesize(n int) *Tenant {
 		}
 		mfa := len(mix.methods) > 0
 		sspr := mfa && rng.IntN(10) < 7
+		regBuf = fresh(regBuf)
 		start = len(regBuf)
 		b = regBuf
-		b = append(b, `{"id":`...)
-		b = appendStr(b, id)
-		b = append(b, `,"userPrincipalName":`...)
-		b = appendStr(b, upn)
+		b = append(b, `{"id":"`...)
+		b = append(b, idb[:]...)
+		b = append(b, `","userPrincipalName":`...)
+		b = appendUPN(b)
 		b = append(b, `,"userDisplayName":`...)
-		b = appendStr(b, given+" "+surname)
+		b = appendDisplay(b)
 		if guest {
 			b = append(b, `,"userType":"guest"`...)
 		} else {
@@ -248,16 +288,19 @@ func Synthesize(n int) *Tenant {
 		t.Registrations = append(t.Registrations, regBuf[start:len(regBuf):len(regBuf)])
 	}
 
+	group := func(name string, members []string) Group {
+		return Group{ID: formatUUID(uuid()), DisplayName: name, Members: members}
+	}
 	t.Groups = []Group{
-		{ID: uuid(), DisplayName: "All Staff", Members: all},
-		{ID: uuid(), DisplayName: "Passkey Pilot", Members: pilot},
-		{ID: uuid(), DisplayName: "Privileged Admins", Members: admins},
-		{ID: uuid(), DisplayName: "Finance", Members: finance},
+		group("All Staff", all),
+		group("Passkey Pilot", pilot),
+		group("Privileged Admins", admins),
+		group("Finance", finance),
 	}
 	t.Policy = json.RawMessage(synthPolicy(t.Groups[1].ID, t.Groups[2].ID))
 	t.ConditionalAccess = []json.RawMessage{
-		json.RawMessage(`{"id":"` + uuid() + `","displayName":"Require phishing-resistant MFA for admins","state":"enabledForReportingButNotEnforced","createdDateTime":"2026-09-01T10:00:00Z","modifiedDateTime":null,"conditions":{"clientAppTypes":["all"],"applications":{"includeApplications":["All"],"excludeApplications":[]},"users":{"includeUsers":[],"excludeUsers":[],"includeGroups":["` + t.Groups[2].ID + `"],"excludeGroups":[],"includeRoles":["62e90394-69f5-4237-9190-012177145e10"],"excludeRoles":[]}},"grantControls":{"operator":"OR","builtInControls":[],"customAuthenticationFactors":[],"termsOfUse":[],"authenticationStrength":{"id":"00000000-0000-0000-0000-000000000004","displayName":"Phishing-resistant MFA","policyType":"builtIn","requirementsSatisfied":"mfa","allowedCombinations":["windowsHelloForBusiness","fido2","x509CertificateMultiFactor"]}},"sessionControls":null}`),
-		json.RawMessage(`{"id":"` + uuid() + `","displayName":"Require MFA for all users","state":"enabled","createdDateTime":"2025-03-10T09:00:00Z","modifiedDateTime":null,"conditions":{"clientAppTypes":["all"],"applications":{"includeApplications":["All"],"excludeApplications":[]},"users":{"includeUsers":["All"],"excludeUsers":[],"includeGroups":[],"excludeGroups":[],"includeRoles":[],"excludeRoles":[]}},"grantControls":{"operator":"OR","builtInControls":["mfa"],"customAuthenticationFactors":[],"termsOfUse":[]},"sessionControls":null}`),
+		json.RawMessage(`{"id":"` + formatUUID(uuid()) + `","displayName":"Require phishing-resistant MFA for admins","state":"enabledForReportingButNotEnforced","createdDateTime":"2026-09-01T10:00:00Z","modifiedDateTime":null,"conditions":{"clientAppTypes":["all"],"applications":{"includeApplications":["All"],"excludeApplications":[]},"users":{"includeUsers":[],"excludeUsers":[],"includeGroups":["` + t.Groups[2].ID + `"],"excludeGroups":[],"includeRoles":["62e90394-69f5-4237-9190-012177145e10"],"excludeRoles":[]}},"grantControls":{"operator":"OR","builtInControls":[],"customAuthenticationFactors":[],"termsOfUse":[],"authenticationStrength":{"id":"00000000-0000-0000-0000-000000000004","displayName":"Phishing-resistant MFA","policyType":"builtIn","requirementsSatisfied":"mfa","allowedCombinations":["windowsHelloForBusiness","fido2","x509CertificateMultiFactor"]}},"sessionControls":null}`),
+		json.RawMessage(`{"id":"` + formatUUID(uuid()) + `","displayName":"Require MFA for all users","state":"enabled","createdDateTime":"2025-03-10T09:00:00Z","modifiedDateTime":null,"conditions":{"clientAppTypes":["all"],"applications":{"includeApplications":["All"],"excludeApplications":[]},"users":{"includeUsers":["All"],"excludeUsers":[],"includeGroups":[],"excludeGroups":[],"includeRoles":[],"excludeRoles":[]}},"grantControls":{"operator":"OR","builtInControls":["mfa"],"customAuthenticationFactors":[],"termsOfUse":[]},"sessionControls":null}`),
 	}
 	t.AuthenticationStrengths = []json.RawMessage{
 		builtinStrength("2", "Multifactor authentication", "Combinations of methods that satisfy strong authentication, such as a password + SMS",
@@ -303,6 +346,20 @@ func synthPolicy(pilot, admins string) string {
 		`]}`
 }
 
+// folded are the regions' names as fold spells them, for addresses.
+var folded = func() []struct{ given, surnames []string } {
+	out := make([]struct{ given, surnames []string }, len(regions))
+	for i, rg := range regions {
+		for _, g := range rg.given {
+			out[i].given = append(out[i].given, fold(g))
+		}
+		for _, s := range rg.surnames {
+			out[i].surnames = append(out[i].surnames, fold(s))
+		}
+	}
+	return out
+}()
+
 // fold spells a name in lower-case ASCII for an address.
 func fold(s string) string {
 	var b strings.Builder
@@ -331,10 +388,26 @@ func fold(s string) string {
 	return b.String()
 }
 
-// appendStr appends s as a JSON string. Synthesized text has no characters
-// that need escaping but quotes and backslashes, handled anyway.
+// appendStr appends s as a JSON string.
 func appendStr(b []byte, s string) []byte {
 	b = append(b, '"')
+	b = appendRaw(b, s)
+	return append(b, '"')
+}
+
+// appendRaw appends s escaped for the inside of a JSON string. Synthesized
+// text has no characters that need escaping, so the common case is one
+// copy; quotes, backslashes and control characters are handled anyway.
+func appendRaw(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			return appendEscaped(append(b, s[:i]...), s[i:])
+		}
+	}
+	return append(b, s...)
+}
+
+func appendEscaped(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -347,5 +420,5 @@ func appendStr(b []byte, s string) []byte {
 			b = append(b, c)
 		}
 	}
-	return append(b, '"')
+	return b
 }

@@ -75,6 +75,13 @@ type App struct {
 	ClientID    string
 	Secret      string
 	Certificate *x509.Certificate
+	// Roles are the Microsoft Graph application permissions granted to the
+	// app with admin consent ("User.Read.All", "Mail.Send", …). An app-only
+	// token carries them, and a Graph endpoint answers 403, with the error
+	// Graph gives, when none of the permissions its documentation lists is
+	// among them. Nil grants every permission; an empty, non-nil slice
+	// grants none. Delegated tokens (device code) are not checked.
+	Roles []string
 }
 
 // File names of the demo-tenant snapshot format (see internal/snapshot).
