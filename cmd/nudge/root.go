@@ -58,6 +58,11 @@ type env struct {
 	live     *liveSource // --source graph: one pull per process
 }
 
+// moreCommands are commands that register themselves from their own file
+// (func init() { moreCommands = append(moreCommands, newXCmd) }), in
+// addition to the core ones listed in newRoot.
+var moreCommands []func(*env) *cobra.Command
+
 // run is nudge's whole life, minus the process: tests call it directly.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{
@@ -158,6 +163,9 @@ With no campaign file it runs the built-in demo campaign on a fictional tenant.`
 	f.StringVar(&e.out, "out", "output", "folder for everything nudge writes")
 	f.BoolVarP(&e.verbose, "verbose", "v", false, "say more on stderr")
 	root.AddCommand(newBuildCmd(e), newAudiencesCmd(e), newCheckCmd(e), newSendCmd(e), newStatusCmd(e), newTrackCmd(e), newPullCmd(e), newReadinessCmd(e))
+	for _, c := range moreCommands {
+		root.AddCommand(c(e))
+	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root
 }
