@@ -139,9 +139,11 @@ func newRoot(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "nudge",
 		Short: "Passkey adoption campaigns for Microsoft Entra ID",
-		Long: `nudge reads who is eligible for a passkey (from a snapshot saved in Microsoft
-Graph's JSON shapes), sorts people into audiences, renders per-audience emails
-from Markdown templates, and sends them by SMTP, paced and exactly once.
+		Long: `nudge reads who is eligible for a passkey (from Microsoft Graph, a snapshot
+of it, or the admin center's CSV), checks whether the tenant is ready for
+Entra's own registration prompt, sorts people into audiences, renders
+per-audience emails from Markdown templates, sends them by SMTP or Graph mail
+(paced and exactly once) and tracks the passkeys registered since.
 
 With no campaign file it runs the built-in demo campaign on a fictional tenant.`,
 		SilenceUsage:  true,

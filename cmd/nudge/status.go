@@ -93,13 +93,34 @@ func runStatus(e *env, wave string) error {
 	if err != nil {
 		return err
 	}
-	if len(fails) > 0 {
-		fmt.Fprintf(e.stdout, "\nfailed (%d):\n", len(fails))
-		tw = tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	// The failures, then the unknown, then those still pending after a
+	// temporary failure, each under its own heading so that the lists
+	// agree with the columns above.
+	for _, group := range []struct {
+		status  ledger.Status
+		heading string
+	}{
+		{ledger.StatusFailed, "failed"},
+		{ledger.StatusUnknown, "unknown"},
+		{ledger.StatusPending, "pending after a temporary failure (tried again on the next run)"},
+	} {
+		var list []ledger.Send
 		for _, f := range fails {
+			if f.Status == group.status {
+				list = append(list, f)
+			}
+		}
+		if len(list) == 0 {
+			continue
+		}
+		fmt.Fprintf(e.stdout, "\n%s (%d):\n", group.heading, len(list))
+		tw = tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		for _, f := range list {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Wave, f.UPN, f.LastError)
 		}
-		tw.Flush()
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
 	var unknown int
 	for _, c := range counts {
