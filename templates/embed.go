@@ -5,7 +5,7 @@ package templates
 
 import "embed"
 
-// FS holds emails/, layouts/ and partials/.
+// FS holds emails/, guides/, handouts/, layouts/ and partials/.
 //
-//go:embed emails layouts partials
+//go:embed emails guides handouts layouts partials
 var FS embed.FS

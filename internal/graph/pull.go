@@ -545,4 +545,3 @@ func writeFile(path string, data []byte) error {
 	}
 	return nil
 }
-

@@ -40,7 +40,7 @@ func markdownFuncs(c *campaign.Campaign, locale string) map[string]any {
 			}
 			return "[" + escapeMarkdown(a) + "](<mailto:" + url.PathEscape(a) + ">)", nil
 		},
-		"guide": func(page any) (string, error) { return guideURL(c, raw(page)) },
+		"guide": func(page any) (string, error) { return guideURL(c, locale, "", raw(page)) },
 		"date":  func(t any) (string, error) { return formatDate(t, locale) },
 	}
 }
@@ -56,19 +56,51 @@ func lineFuncs(c *campaign.Campaign, locale string) map[string]any {
 		"button": noLinks("button"),
 		"link":   noLinks("link"),
 		"mailto": func(addr any) string { return untrusted.OneLine(raw(addr)) },
-		"guide":  func(page any) (string, error) { return guideURL(c, raw(page)) },
+		"guide":  func(page any) (string, error) { return guideURL(c, locale, "", raw(page)) },
 		"date":   func(t any) (string, error) { return formatDate(t, locale) },
 	}
 }
 
-func guideURL(c *campaign.Campaign, page string) (string, error) {
+// guideFuncs are the guide helpers bound to one audience, for subjects and
+// preheaders (line) and for Markdown bodies (md).
+func guideFuncs(c *campaign.Campaign, locale, audience string) (line, md map[string]any) {
+	f := func(page any) (string, error) { return guideURL(c, locale, audience, raw(page)) }
+	return map[string]any{"guide": f}, map[string]any{"guide": f}
+}
+
+// GuideFile is where guide page of the site for locale and audience lives,
+// relative to the guide site's root (output/<campaign>/guides/, published
+// at links.guides).
+func GuideFile(locale, audience, page string) string {
+	return locale + "/" + audience + "/" + page + ".html"
+}
+
+// ValidGuideName reports whether page can name a guide page.
+func ValidGuideName(page string) bool {
+	if page == "" {
+		return false
+	}
+	for _, r := range page {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func guideURL(c *campaign.Campaign, locale, audience, page string) (string, error) {
 	if c.Links.Guides == "" {
 		return "", fmt.Errorf("guide %q: links.guides is not set in the campaign file", page)
 	}
-	if page == "" || strings.ContainsAny(page, "/\\?#:. \r\n") {
-		return "", fmt.Errorf("guide %q: give a page name such as authenticator", page)
+	if !ValidGuideName(page) {
+		return "", fmt.Errorf("guide %q: give a page name such as authenticator (lower-case letters, digits, -)", page)
 	}
-	return c.Links.Guides + page, nil
+	if audience == "" {
+		// Only the shared footer renders without an audience: the guide
+		// sites are per audience.
+		return "", fmt.Errorf("guide %q: no audience to link for (the footer is shared by every audience: link to guides from the email body)", page)
+	}
+	return c.Links.Guides + GuideFile(locale, audience, page), nil
 }
 
 // checkedLinks remembers checkLink's answers: templates link to the same

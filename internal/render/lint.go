@@ -10,8 +10,6 @@ import (
 	"net/url"
 	"strings"
 
-	"golang.org/x/net/html"
-
 	"github.com/nudge-passkeys/nudge/internal/campaign"
 )
 
@@ -62,37 +60,20 @@ func Lint(doc *Document, allowed []string) []Finding {
 	if n := len(doc.HTML); n > MaxHTML {
 		add(true, "the HTML is %d KB; Gmail clips messages over about 102 KB", n>>10)
 	}
-	z := html.NewTokenizer(strings.NewReader(doc.HTML))
-	for {
-		tt := z.Next()
-		if tt == html.ErrorToken {
-			break
-		}
-		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
-			continue
-		}
-		tok := z.Token()
-		attr := func(k string) (string, bool) {
-			for _, a := range tok.Attr {
-				if a.Key == k {
-					return a.Val, true
-				}
-			}
-			return "", false
-		}
-		switch tok.Data {
+	_ = EachElement(doc.HTML, func(el Element) error {
+		switch el.Tag {
 		case "img":
-			src, _ := attr("src")
-			if alt, ok := attr("alt"); !ok || strings.TrimSpace(alt) == "" {
+			src, _ := el.Attr("src")
+			if alt, ok := el.Attr("alt"); !ok || strings.TrimSpace(alt) == "" {
 				add(true, "image %s has no alt text", src)
 			}
 			if u, err := url.Parse(src); err != nil || u.Scheme != "https" || u.Host == "" {
 				add(true, "image %q: use an absolute https URL", src)
 			}
 		case "a":
-			href, ok := attr("href")
+			href, ok := el.Attr("href")
 			if !ok {
-				continue
+				return nil
 			}
 			u, err := url.Parse(href)
 			switch {
@@ -107,9 +88,10 @@ func Lint(doc *Document, allowed []string) []Finding {
 				add(true, "link to %s: emails may link only to the registration page and the organisation's own pages (%s), or they look like phishing", u.Hostname(), strings.Join(allowed, ", "))
 			}
 		case "script", "iframe", "form", "object", "embed":
-			add(true, "<%s> has no place in an email", tok.Data)
+			add(true, "<%s> has no place in an email", el.Tag)
 		}
-	}
+		return nil
+	})
 	return fs
 }
 

@@ -43,11 +43,16 @@ type FrontMatter struct {
 	Subject   string `yaml:"subject"`
 	Preheader string `yaml:"preheader"`
 	Layout    string `yaml:"layout"`
+	// Title and Sources are for guide pages: the page's heading, and the
+	// public documents its steps follow.
+	Title   string   `yaml:"title"`
+	Sources []string `yaml:"sources"`
 }
 
 // Kinds of template.
 const (
 	KindEmail = "email"
+	KindGuide = "guide"
 )
 
 // Engine renders a campaign's templates. It parses each template, layout
@@ -75,6 +80,36 @@ type compiled struct {
 	body      *template.Template
 	layout    *preparedLayout
 	footer    *footer
+	// bound holds, per audience, copies of the templates whose guide
+	// helper links to that audience's guide pages.
+	bound sync.Map // audience → *boundTemplates
+}
+
+type boundTemplates struct{ subject, preheader, body *template.Template }
+
+// forAudience returns the templates with the guide helper bound to
+// audience. Templates are cloned once per audience, not per person.
+func (t *compiled) forAudience(c *campaign.Campaign, locale, audience string) (*boundTemplates, error) {
+	if v, ok := t.bound.Load(audience); ok {
+		return v.(*boundTemplates), nil
+	}
+	b := &boundTemplates{}
+	var err error
+	if b.subject, err = t.subject.Clone(); err != nil {
+		return nil, err
+	}
+	if b.preheader, err = t.preheader.Clone(); err != nil {
+		return nil, err
+	}
+	if b.body, err = t.body.Clone(); err != nil {
+		return nil, err
+	}
+	line, md := guideFuncs(c, locale, audience)
+	b.subject.Funcs(line)
+	b.preheader.Funcs(line)
+	b.body.Funcs(md)
+	v, _ := t.bound.LoadOrStore(audience, b)
+	return v.(*boundTemplates), nil
 }
 
 type footer struct {
@@ -172,19 +207,23 @@ func (t *compiled) render(e *Engine, p *directory.Person, ctx Context, locale st
 	if p != nil {
 		who = p.UserPrincipalName
 	}
+	bt, err := t.forAudience(e.c, locale, ctx.Audience)
+	if err != nil {
+		return nil, err
+	}
 	line := newData[lineText](e.c, p, ctx, locale)
-	subject, err := execLine(t.subject, line)
+	subject, err := execLine(bt.subject, line)
 	if err != nil {
 		return nil, fmt.Errorf("subject: %w (rendering for %s)", cleanExecError(err), who)
 	}
-	preheader, err := execLine(t.preheader, line)
+	preheader, err := execLine(bt.preheader, line)
 	if err != nil {
 		return nil, fmt.Errorf("preheader: %w (rendering for %s)", cleanExecError(err), who)
 	}
 
 	src := getBuf()
 	defer putBuf(src)
-	if err := t.body.Execute(src, newData[mdText](e.c, p, ctx, locale)); err != nil {
+	if err := bt.body.Execute(src, newData[mdText](e.c, p, ctx, locale)); err != nil {
 		return nil, fmt.Errorf("%w (rendering for %s)", cleanExecError(err), who)
 	}
 	body, text := getBuf(), getBuf()
@@ -339,6 +378,9 @@ func (e *Engine) compile(name, locale string) (*compiled, error) {
 	if strings.TrimSpace(front.Subject) == "" {
 		return nil, fmt.Errorf("%s: front matter: subject: missing", file)
 	}
+	if front.Title != "" || len(front.Sources) > 0 {
+		return nil, fmt.Errorf("%s: front matter: title and sources are for guide pages; an email has a subject", file)
+	}
 	t := &compiled{file: file, front: front}
 	mdFuncs, lnFuncs := markdownFuncs(e.c, locale), lineFuncs(e.c, locale)
 	if t.subject, err = template.New(file).Funcs(lnFuncs).Option("missingkey=error").Parse(front.Subject); err != nil {
@@ -492,7 +534,7 @@ func splitFrontMatter(file string, data []byte) (fm FrontMatter, body string, bo
 	if err := yaml.UnmarshalWithOptions([]byte(yml), &fm, yaml.Strict()); err != nil {
 		var ye yaml.Error
 		if errors.As(err, &ye) && ye.GetToken() != nil && ye.GetToken().Position != nil {
-			return fm, "", 0, fmt.Errorf("%s:%d: front matter: %s (keys: kind, subject, preheader, layout)", file, ye.GetToken().Position.Line+1, ye.GetMessage())
+			return fm, "", 0, fmt.Errorf("%s:%d: front matter: %s (keys: kind, subject, preheader, layout; guides: kind, title, sources, layout)", file, ye.GetToken().Position.Line+1, ye.GetMessage())
 		}
 		return fm, "", 0, fmt.Errorf("%s: front matter: %v", file, err)
 	}
