@@ -38,9 +38,10 @@ renders every email of every wave for every person:
 
   output/<campaign>/outbox/<wave>/<address>.eml   one message per person
   output/<campaign>/preview/index.html            one page per wave, audience and language
+  output/<campaign>/guides/<locale>/<audience>/   the how-to guide site, when templates/guides exists
 
-Nothing is sent. The outbox and previews are replaced as a whole, only when
-the build succeeds.`,
+Nothing is sent. The outbox, previews and guides are replaced as a whole,
+only when the build succeeds.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runBuild(e, o) },
 	}
@@ -78,6 +79,12 @@ func runBuild(e *env, o *buildOptions) error {
 		if _, err := p.engine.Prepare(w.Template, p.c.Defaults.Locale); err != nil {
 			return withHint(fmt.Errorf("wave %q (%s:%d): %w", w.ID, p.c.File, w.TemplateLine, err), "`nudge check` lists every template problem at once")
 		}
+	}
+	// The guide site is rendered before anyone is read, for the same
+	// reason; it is written with the outbox, only if everything succeeds.
+	site, err := buildGuides(p)
+	if err != nil {
+		return withHint(err, "`nudge check` lists every template problem at once")
 	}
 	now := e.now()
 
@@ -209,7 +216,14 @@ func runBuild(e *env, o *buildOptions) error {
 	if err := writePreviewIndex(filepath.Join(stage, "preview", "index.html"), p, list, now); err != nil {
 		return err
 	}
-	for _, sub := range []string{"outbox", "preview"} {
+	subs := []string{"outbox", "preview"}
+	if site != nil {
+		if err := writeGuides(filepath.Join(stage, "guides"), site); err != nil {
+			return err
+		}
+		subs = append(subs, "guides")
+	}
+	for _, sub := range subs {
 		if err := replaceDir(filepath.Join(stage, sub), filepath.Join(final, sub)); err != nil {
 			return err
 		}
@@ -218,11 +232,17 @@ func runBuild(e *env, o *buildOptions) error {
 	os.RemoveAll(stage)
 
 	printSummary(e.stdout, p, sorted, list, written, len(skipped), final)
+	if site != nil {
+		fmt.Fprintf(e.stdout, "%d guide pages: %s\n", len(site.Files), filepath.Join(final, "guides", "index.html"))
+	}
 	warnings := make([]string, 0, len(sorted.dir.Problems)+len(skipped))
 	for _, pr := range sorted.dir.Problems {
 		warnings = append(warnings, pr.String())
 	}
 	warnings = append(warnings, skipped...)
+	if site != nil {
+		warnings = append(warnings, site.Warnings...)
+	}
 	if len(warnings) > 0 {
 		fmt.Fprintf(e.stderr, "warnings (%d):\n", len(warnings))
 		for _, w := range warnings {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -52,6 +53,16 @@ func runCheck(e *env) error {
 	} else if n := len(s.dir.Problems); n > 0 {
 		report(render.Finding{Msg: fmt.Sprintf("directory %s: %s with incomplete data (listed by nudge build)", s.sourceName, people(n))})
 	}
+	checkSessions(e, p, report)
+	// Emails may link only to guide pages the guide site has.
+	site, err := buildGuides(p)
+	if err != nil {
+		report(render.Finding{Error: true, Msg: err.Error()})
+	} else if site != nil {
+		for _, w := range site.Warnings {
+			report(render.Finding{Msg: w})
+		}
+	}
 	allowed := render.AllowedHosts(p.c)
 	seen := map[string]bool{}
 	sample := render.SamplePerson()
@@ -80,6 +91,11 @@ func runCheck(e *env) error {
 			for _, f := range render.Lint(doc, allowed) {
 				f.Msg = file + ": " + f.Msg
 				report(f)
+			}
+			if site != nil {
+				for _, m := range site.MissingPages([]byte(doc.HTML), p.c.Links.Guides) {
+					report(render.Finding{Error: true, Msg: fmt.Sprintf("%s: links to guide page %s, which the guide site does not have (link with {{ guide \"name\" }}; pages: %s)", file, m, strings.Join(site.Pages, ", "))})
+				}
 			}
 		}
 	}

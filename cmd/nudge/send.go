@@ -21,6 +21,7 @@ import (
 	"github.com/nudge-passkeys/nudge/internal/deliver/outbox"
 	smtpsender "github.com/nudge-passkeys/nudge/internal/deliver/smtp"
 	"github.com/nudge-passkeys/nudge/internal/directory"
+	"github.com/nudge-passkeys/nudge/internal/graph"
 	"github.com/nudge-passkeys/nudge/internal/render"
 )
 
@@ -38,7 +39,7 @@ func newSendCmd(e *env) *cobra.Command {
 	o := &sendOptions{}
 	cmd := &cobra.Command{
 		Use:   "send WAVE",
-		Short: "Send one wave: a dry run into the outbox, or for real by SMTP",
+		Short: "Send one wave: a dry run into the outbox, or for real by SMTP or Microsoft Graph",
 		Long: `send re-reads the directory, works out who is in the wave now, and sends each
 of them the wave's email once.
 
@@ -49,11 +50,16 @@ of them the wave's email once.
     every message in output/<campaign>/nudge.db before and after the server
     takes it. Rerunning a wave never sends twice to anyone already sent; a run
     that stopped at the daily cap carries on where it stopped.
+  --via graph does the same through Microsoft Graph's sendMail, from each
+    sending mailbox, signing in with the campaign's graph: section (the app
+    needs the Mail.Send application permission). Graph's answer means
+    Exchange accepted the message for delivery; that is what "sent" records.
 
 Before sending, send prints how many messages will go and when the last will
 go, and asks for confirmation on a terminal (--yes for scheduled runs).
-The SMTP password comes from NUDGE_SMTP_PASSWORD, an XOAUTH2 access token
-from NUDGE_SMTP_TOKEN; neither is ever written anywhere.`,
+The SMTP password comes from NUDGE_SMTP_PASSWORD. For auth: xoauth2 the
+access token comes from NUDGE_SMTP_TOKEN when set, else from the graph:
+section's credential. No secret is ever written anywhere.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageError("send needs one wave, e.g. nudge send announce")
@@ -69,7 +75,7 @@ from NUDGE_SMTP_TOKEN; neither is ever written anywhere.`,
 	}
 	f := cmd.Flags()
 	sourceFlag(f, &o.source)
-	f.StringVar(&o.via, "via", "outbox", "outbox (dry run) or smtp")
+	f.StringVar(&o.via, "via", "outbox", "outbox (dry run), smtp or graph")
 	f.BoolVar(&o.yes, "yes", false, "do not ask for confirmation (for scheduled runs)")
 	f.StringVar(&o.redirectTo, "redirect-to", "", "send every message to this proof address instead, subject prefixed [PROOF]; records nothing")
 	f.IntVar(&o.limit, "limit", 0, "send at most this many messages in this run")
@@ -87,11 +93,9 @@ type target struct {
 
 func runSend(e *env, o *sendOptions, waveID string) error {
 	switch o.via {
-	case "outbox", "smtp":
-	case "graph":
-		return withHint(errors.New("--via graph is not available in this version"), "use --via smtp, or --via outbox for a dry run")
+	case "outbox", "smtp", "graph":
 	default:
-		return usageError("--via %q: use outbox or smtp", o.via)
+		return usageError("--via %q: use outbox, smtp or graph", o.via)
 	}
 	if o.redirectTo != "" {
 		if err := deliver.CheckAddress(o.redirectTo); err != nil {
@@ -112,7 +116,7 @@ func runSend(e *env, o *sendOptions, waveID string) error {
 	if o.via == "outbox" {
 		return sendToOutbox(e, p, w, o)
 	}
-	return sendSMTP(e, p, w, o)
+	return sendLive(e, p, w, o)
 }
 
 // waveTargets streams the people the wave goes to now, honouring --only.
@@ -260,13 +264,15 @@ func (e *env) smtpMailboxes(p *project) ([]deliver.Mailbox, func(), error) {
 		}
 	}
 	password := e.getenv("NUDGE_SMTP_PASSWORD")
-	token := e.getenv("NUDGE_SMTP_TOKEN")
 	if (c.SMTP.Auth == "plain" || c.SMTP.Auth == "login") && password == "" {
 		return nil, nil, withHint(fmt.Errorf("smtp.auth is %s but NUDGE_SMTP_PASSWORD is not set", c.SMTP.Auth), "set NUDGE_SMTP_PASSWORD in the environment of the run (it is never read from a file)")
 	}
-	if c.SMTP.Auth == "xoauth2" && token == "" {
-		return nil, nil, withHint(errors.New("smtp.auth is xoauth2 but NUDGE_SMTP_TOKEN is not set"),
-			"set NUDGE_SMTP_TOKEN to an OAuth access token for https://outlook.office365.com (e.g. from your identity platform); or use auth: plain/login for other relays")
+	var token func(context.Context) (string, error)
+	if c.SMTP.Auth == "xoauth2" {
+		var err error
+		if token, err = e.smtpToken(p); err != nil {
+			return nil, nil, err
+		}
 	}
 	var boxes []deliver.Mailbox
 	var senders []*smtpsender.Sender
@@ -291,9 +297,7 @@ func (e *env) smtpMailboxes(p *project) ([]deliver.Mailbox, func(), error) {
 			Host: c.SMTP.Host, Port: c.SMTP.Port, TLS: c.SMTP.TLS, AllowInsecure: c.SMTP.AllowInsecure,
 			Auth: c.SMTP.Auth, Username: user, Password: pw, RootCAs: roots, EnvelopeFrom: mb.Address,
 		}
-		if token != "" {
-			cfg.Token = func(context.Context) (string, error) { return token, nil }
-		}
+		cfg.Token = token
 		s, err := smtpsender.New(cfg)
 		if err != nil {
 			closeAll()
@@ -306,6 +310,34 @@ func (e *env) smtpMailboxes(p *project) ([]deliver.Mailbox, func(), error) {
 		})
 	}
 	return boxes, closeAll, nil
+}
+
+// smtpToken is where XOAUTH2 gets its access token: NUDGE_SMTP_TOKEN when
+// set, else the graph: section's credential, asked for Exchange Online's
+// scope at each new connection (azidentity caches and renews it). The token
+// is never printed or logged.
+func (e *env) smtpToken(p *project) (func(context.Context) (string, error), error) {
+	if tok := e.getenv("NUDGE_SMTP_TOKEN"); tok != "" {
+		return func(context.Context) (string, error) { return tok, nil }, nil
+	}
+	if p.c.Graph == (campaign.Graph{}) {
+		return nil, withHint(fmt.Errorf("%s: smtp.auth is xoauth2 but there is no graph: section to sign in with, and NUDGE_SMTP_TOKEN is not set", p.c.File),
+			"add a graph: section for nudge's app registration (give it the Office 365 Exchange Online permission SMTP.SendAsApp and register its service principal in Exchange); or set NUDGE_SMTP_TOKEN to an access token for https://outlook.office365.com; or use auth: plain/login for other relays")
+	}
+	gc, err := e.graphClient(p)
+	if err != nil {
+		return nil, err
+	}
+	scope := gc.ExchangeScope()
+	return func(ctx context.Context) (string, error) {
+		tok, err := gc.Token(ctx, scope)
+		var ge *graph.Error
+		if errors.As(err, &ge) && ge.Hint != "" {
+			// The SMTP failure carries only the text: keep the hint in it.
+			err = fmt.Errorf("%w; %s", err, ge.Hint)
+		}
+		return tok, err
+	}, nil
 }
 
 // confirm asks on a terminal; elsewhere it needs --yes.

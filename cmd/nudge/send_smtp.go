@@ -23,23 +23,63 @@ import (
 // planBatch is how many recipients go into the ledger per transaction.
 const planBatch = 2000
 
-// sendSMTP is the real send: plan every recipient in the ledger, then hand
-// the pending ones to the delivery engine, which paces, retries and
-// records each message before and after the server takes it.
-func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
+// route is a way of delivering for real: its mailboxes, how to name it,
+// and how to find a configuration or network problem before anything is
+// recorded.
+type route struct {
+	via   ledger.Via
+	name  string // "smtp smtp.office365.com:587", "Microsoft Graph sendMail"
+	boxes []deliver.Mailbox
+	check func(context.Context) error
+	close func()
+}
+
+// smtpRoute sends through the campaign's smtp: relay.
+func (e *env) smtpRoute(p *project) (*route, error) {
 	boxes, closeBoxes, err := e.smtpMailboxes(p)
+	if err != nil {
+		return nil, err
+	}
+	return &route{
+		via:   ledger.ViaSMTP,
+		name:  fmt.Sprintf("smtp %s:%d", p.c.SMTP.Host, p.c.SMTP.Port),
+		boxes: boxes,
+		close: closeBoxes,
+		check: func(ctx context.Context) error {
+			for _, b := range boxes {
+				if c, ok := b.Sender.(interface{ Check(context.Context) error }); ok {
+					if err := c.Check(ctx); err != nil {
+						return withHint(fmt.Errorf("smtp %s:%d: %w", p.c.SMTP.Host, p.c.SMTP.Port, err), "nothing was sent or recorded; check smtp: in %s and that the server is reachable from here", p.c.File)
+					}
+				}
+			}
+			return nil
+		},
+	}, nil
+}
+
+// sendLive is the real send, by SMTP or Graph: plan every recipient in the
+// ledger, then hand the pending ones to the delivery engine, which paces,
+// retries and records each message before and after the server takes it.
+func sendLive(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
+	var (
+		rt  *route
+		err error
+	)
+	if o.via == "graph" {
+		rt, err = e.graphRoute(p)
+	} else {
+		rt, err = e.smtpRoute(p)
+	}
 	if err != nil {
 		return err
 	}
-	defer closeBoxes()
-	// An unreachable or misconfigured server is found before anything is
-	// recorded.
-	for _, b := range boxes {
-		if c, ok := b.Sender.(interface{ Check(context.Context) error }); ok {
-			if err := c.Check(e.ctx); err != nil {
-				return withHint(fmt.Errorf("smtp %s:%d: %w", p.c.SMTP.Host, p.c.SMTP.Port, err), "nothing was sent or recorded; check smtp: in %s and that the server is reachable from here", p.c.File)
-			}
-		}
+	defer rt.close()
+	boxes := rt.boxes
+	// An unreachable or misconfigured server, or a credential that does
+	// not work, is found before anything is recorded.
+	if err := rt.check(e.ctx); err != nil {
+		return err
 	}
 	if o.redirectTo != "" {
 		return sendProofs(e, p, w, o, boxes)
@@ -62,7 +102,7 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 	} else if n > 0 {
 		fmt.Fprintf(e.stderr, "nudge: %d messages were being sent when an earlier run stopped: their state is unknown (see nudge status; --retry-unknown sends them again)\n", n)
 	}
-	runID, err := l.StartRun(e.ctx, ledger.Run{Command: "send", Via: ledger.ViaSMTP, Waves: []string{w.ID}})
+	runID, err := l.StartRun(e.ctx, ledger.Run{Command: "send", Via: rt.via, Waves: []string{w.ID}})
 	if err != nil {
 		return err
 	}
@@ -189,8 +229,8 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 	for _, lim := range limits {
 		perDay += lim.PerDay
 	}
-	fmt.Fprintf(e.stdout, "via smtp %s:%d from %d mailbox(es), at most %d a day: the last should go by %s (%s)\n",
-		p.c.SMTP.Host, p.c.SMTP.Port, len(boxes), perDay, eta.Local().Format("Mon 2 Jan 15:04 MST"), roundDuration(eta.Sub(now)))
+	fmt.Fprintf(e.stdout, "via %s from %d mailbox(es), at most %d a day: the last should go by %s (%s)\n",
+		rt.name, len(boxes), perDay, eta.Local().Format("Mon 2 Jan 15:04 MST"), roundDuration(eta.Sub(now)))
 	if perDay > 0 && toSend.Len() > perDay {
 		fmt.Fprintf(e.stdout, "this wave is larger than a day's cap: it spreads over %d days (run send again each day, or schedule it); to go faster, add mailboxes under senders: or use Exchange's High Volume Email endpoint for internal mail\n", (toSend.Len()+perDay-1)/perDay)
 	}
@@ -241,6 +281,10 @@ func sendSMTP(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 		runErr = err
 	}
 	fmt.Fprintf(e.stdout, "wave %s: %d sent, %d failed, %d deferred (temporary failures: sent on the next run)\n", w.ID, rep.Sent, len(rep.Failed), len(rep.Deferred))
+	if rt.via == ledger.ViaGraph && rep.Sent > 0 {
+		// Graph's 202 is acceptance, not delivery.
+		fmt.Fprintf(e.stdout, "sent means Exchange accepted the message for delivery; a bounce, if any, comes to the sending mailbox\n")
+	}
 	if n := len(rep.Unknown); n > 0 {
 		fmt.Fprintf(e.stdout, "%d unknown: the connection dropped before the server answered; they may have arrived and are not resent (nudge status; --retry-unknown)\n", n)
 	}
@@ -303,18 +347,20 @@ func (j *journal) Sent(ctx context.Context, key string, at time.Time) error {
 }
 
 func (j *journal) Retry(ctx context.Context, key string, at time.Time, err error) error {
-	return j.l.MarkRetry(ctx, parseKey(key), at, err.Error(), smtpCode(err))
+	return j.l.MarkRetry(ctx, parseKey(key), at, err.Error(), replyCode(err))
 }
 
 func (j *journal) Unknown(ctx context.Context, key string, at time.Time, err error) error {
-	return j.l.MarkUnknown(ctx, parseKey(key), at, err.Error(), smtpCode(err))
+	return j.l.MarkUnknown(ctx, parseKey(key), at, err.Error(), replyCode(err))
 }
 
 func (j *journal) Failed(ctx context.Context, key string, at time.Time, err error) error {
-	return j.l.MarkFailed(ctx, parseKey(key), at, err.Error(), smtpCode(err))
+	return j.l.MarkFailed(ctx, parseKey(key), at, err.Error(), replyCode(err))
 }
 
-func smtpCode(err error) int {
+// replyCode is the server's status for the ledger: the SMTP reply code or
+// Graph's HTTP status.
+func replyCode(err error) int {
 	var se *deliver.SendError
 	if errors.As(err, &se) {
 		return se.Code

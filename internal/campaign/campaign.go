@@ -39,11 +39,17 @@ type Campaign struct {
 	Source string `yaml:"source"`
 	// Graph says how to reach the tenant through Microsoft Graph.
 	Graph Graph `yaml:"graph"`
+	// GraphMail says how `nudge send --via graph` sends.
+	GraphMail GraphMail `yaml:"graph_mail"`
+	// Handouts configures printed key-kit inserts (`nudge handouts`).
+	Handouts Handouts `yaml:"handouts"`
 	// Templates is the template folder, relative to the campaign file.
 	Templates string     `yaml:"templates"`
 	Exclude   Exclude    `yaml:"exclude"`
 	Audiences []Audience `yaml:"audiences"`
 	Waves     []Wave     `yaml:"waves"`
+	// Sessions are the Q&A sessions people are invited to.
+	Sessions Sessions `yaml:"sessions"`
 
 	// SMTP is how `nudge send --via smtp` reaches the mail server.
 	SMTP SMTP `yaml:"smtp"`
@@ -522,6 +528,9 @@ func (c *Campaign) validate() []problem {
 
 	c.validateDelivery(add)
 	c.validateGraph(add)
+	c.validateGraphMail(add)
+	c.validateHandouts(add)
+	c.validateSessions(add)
 
 	// checkID checks the name or id (field) of entry i of a list: set,
 	// well formed, and not taken by an earlier entry.

@@ -12,6 +12,8 @@ import (
 	"io"
 	"mime"
 	"net/mail"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -64,7 +66,25 @@ type Message struct {
 	HTML    string
 
 	Attachments []Attachment
+
+	// Calendar, when set, makes the message a meeting invitation: the
+	// iTIP object is a third alternative after the text and the HTML
+	// (text/calendar; method=…, which Outlook and Gmail show with
+	// Accept/Decline) and is attached again as invite.ics for clients
+	// that only offer attachments.
+	Calendar *Calendar
 }
+
+// Calendar is an iTIP (RFC 5546) object carried by a message.
+type Calendar struct {
+	// Method is the object's METHOD: REQUEST, CANCEL or PUBLISH.
+	Method string
+	// Data is the whole VCALENDAR, CRLF line ends.
+	Data []byte
+}
+
+// CalendarFilename is the name of the attached copy of the calendar.
+const CalendarFilename = "invite.ics"
 
 // MessageID returns a stable Message-ID (without angle brackets) for the
 // given parts, at the sender's domain.
@@ -114,6 +134,10 @@ func (m *Message) write(w *bufio.Writer) error {
 	if err := CheckAddress(m.To.Email); err != nil {
 		return fmt.Errorf("deliver: recipient: %w", err)
 	}
+	if m.Calendar != nil && !methodPattern.MatchString(m.Calendar.Method) {
+		return fmt.Errorf("deliver: calendar method %q: want REQUEST, CANCEL or PUBLISH", m.Calendar.Method)
+	}
+	mixed := len(m.Attachments) > 0 || m.Calendar != nil
 	seed := sha256.Sum256([]byte(m.ID))
 	boundary := "nudge-" + hex.EncodeToString(seed[:12])
 	// The boundary must not occur in a body (RFC 2046 §5.1.1), and it is
@@ -138,7 +162,7 @@ func (m *Message) write(w *bufio.Writer) error {
 	header(w, "MIME-Version", "1.0")
 
 	alt := "alt-" + boundary
-	if len(m.Attachments) > 0 {
+	if mixed {
 		header(w, "Content-Type", `multipart/mixed; boundary="`+boundary+`"`)
 		w.WriteString("\r\n--" + boundary + "\r\n")
 		header(w, "Content-Type", `multipart/alternative; boundary="`+alt+`"`)
@@ -158,11 +182,24 @@ func (m *Message) write(w *bufio.Writer) error {
 		writeQP(w, part.body)
 		w.WriteString("\r\n")
 	}
+	if m.Calendar != nil {
+		w.WriteString("--" + alt + "\r\n")
+		header(w, "Content-Type", "text/calendar; charset=UTF-8; method="+m.Calendar.Method)
+		header(w, "Content-Transfer-Encoding", "base64")
+		w.WriteString("\r\n")
+		writeBase64(w, m.Calendar.Data)
+	}
 	w.WriteString("--" + alt + "--\r\n")
-	if len(m.Attachments) == 0 {
+	if !mixed {
 		return nil
 	}
-	for _, a := range m.Attachments {
+	attachments := m.Attachments
+	if m.Calendar != nil {
+		// application/ics, not text/calendar: a second text/calendar part
+		// makes some clients show two invitations.
+		attachments = append(slices.Clip(attachments), Attachment{Filename: CalendarFilename, ContentType: "application/ics", Data: m.Calendar.Data})
+	}
+	for _, a := range attachments {
 		w.WriteString("\r\n--" + boundary + "\r\n")
 		ct := a.ContentType
 		if ct == "" {
@@ -173,15 +210,24 @@ func (m *Message) write(w *bufio.Writer) error {
 		header(w, "Content-Disposition", `attachment; filename="`+name+`"`)
 		header(w, "Content-Transfer-Encoding", "base64")
 		w.WriteString("\r\n")
-		enc := base64.StdEncoding.EncodeToString(a.Data)
-		for len(enc) > 76 {
-			w.WriteString(enc[:76] + "\r\n")
-			enc = enc[76:]
-		}
-		w.WriteString(enc + "\r\n")
+		writeBase64(w, a.Data)
 	}
 	w.WriteString("--" + boundary + "--\r\n")
 	return nil
+}
+
+// methodPattern is what an iTIP method may look like in a header
+// parameter.
+var methodPattern = regexp.MustCompile(`^(REQUEST|CANCEL|PUBLISH)$`)
+
+// writeBase64 writes data in base64, 76 characters a line.
+func writeBase64(w *bufio.Writer, data []byte) {
+	enc := base64.StdEncoding.EncodeToString(data)
+	for len(enc) > 76 {
+		w.WriteString(enc[:76] + "\r\n")
+		enc = enc[76:]
+	}
+	w.WriteString(enc + "\r\n")
 }
 
 // CheckAddress returns an error unless s is exactly one plain address
