@@ -234,6 +234,12 @@ func (e *env) eachPerson(p *project, sourceFlag string, fn func(person *director
 // eachIncluded is eachPerson for everyone not excluded, in an audience or
 // not (matched is then empty).
 func (e *env) eachIncluded(p *project, sourceFlag string, fn func(person *directory.Person, matched []string) error) (*sorted, error) {
+	return e.eachRead(p, sourceFlag, nil, fn)
+}
+
+// eachRead is eachIncluded that first hands everyone read, excluded or
+// not, to all when it is not nil (nudge track counts them for readiness).
+func (e *env) eachRead(p *project, sourceFlag string, all func(person *directory.Person), fn func(person *directory.Person, matched []string) error) (*sorted, error) {
 	src, name, err := e.source(p, sourceFlag)
 	if err != nil {
 		return nil, err
@@ -244,6 +250,9 @@ func (e *env) eachIncluded(p *project, sourceFlag string, fn func(person *direct
 	}
 	out := &sorted{sourceName: name, tally: tally{excluded: map[string]int{}, members: map[string]int{}}}
 	visit := func(person *directory.Person) error {
+		if all != nil {
+			all(person)
+		}
 		out.tally.people++
 		if reason, ok := ex.Excluded(person); ok {
 			out.tally.excluded[reason]++

@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/nudge-passkeys/nudge/internal/directory"
 	"github.com/nudge-passkeys/nudge/internal/ledger"
+	"github.com/nudge-passkeys/nudge/internal/readiness"
 	"github.com/nudge-passkeys/nudge/internal/track"
 )
 
@@ -31,11 +33,14 @@ func newTrackCmd(e *env) *cobra.Command {
 		Long: `track reads the directory, records the first time each person is seen with a
 passkey (and which kind), and writes the tracking workbook from the ledger:
 Summary (per wave and audience: sent, failed, unknown, registered a passkey
-since the message, conversion), Recipients, Adoption over time, Errors, Runs.
+since the message, conversion), Recipients, Adoption over time (by audience
+and department), Errors, Runs, and, when the directory source has the
+authentication methods policy, Readiness (the checks of nudge readiness).
 
-nudge send rewrites the workbook at the end of every run too. Registration
-data lags (Microsoft's report updates within hours), so the workbook says when
-the data was read, and never credits a message sent after a registration.`,
+nudge send and nudge pull rewrite the workbook at the end of every run too.
+Registration data lags (Microsoft's report updates within hours), so the
+workbook says when the data was read, and never credits a message sent after
+a registration.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch o.by {
@@ -66,6 +71,11 @@ the data was read, and never credits a message sent after a registration.`,
 
 // track records adoption from fresh directory data and rewrites the
 // workbook. l is the ledger when the caller holds it open (send), else nil.
+//
+// Everything comes from one read of the directory: who has a passkey
+// (adoption), everyone's name and department (the workbook's Recipients
+// and Adoption sheets), the --by groups, and the readiness report,
+// counted over everyone read, excluded or not, as nudge readiness does.
 func (e *env) track(p *project, source string, l *ledger.Ledger, by string) (string, error) {
 	if l == nil {
 		if err := os.MkdirAll(e.campaignDir(p), 0o755); err != nil {
@@ -82,17 +92,18 @@ func (e *env) track(p *project, source string, l *ledger.Ledger, by string) (str
 		defer l.Close()
 	}
 	now := e.now()
-	var firsts int
-	var readAt = now
 	groups := map[string]*track.Group{}
-	var batch []ledger.Adoption
+	var (
+		ready    readiness.Tally
+		passkeys []sighting
+		people   []ledger.Person
+	)
 	flush := func() error {
-		n, err := l.RecordAdoptions(e.ctx, batch)
-		firsts += n
-		batch = batch[:0]
+		err := l.RecordPeople(e.ctx, people)
+		people = people[:0]
 		return err
 	}
-	s, err := e.eachIncluded(p, source, func(person *directory.Person, _ []string) error {
+	s, err := e.eachRead(p, source, ready.Add, func(person *directory.Person, _ []string) error {
 		kind := person.PasskeyKind()
 		if by != "" {
 			key := map[string]string{"department": person.Department, "location": person.OfficeLocation, "manager": person.Manager}[by]
@@ -106,17 +117,14 @@ func (e *env) track(p *project, source string, l *ledger.Ledger, by string) (str
 				g.WithPasskey++
 			}
 		}
-		if kind == "" {
+		if person.ID == "" {
 			return nil
 		}
-		seen := now
-		if !person.RegistrationUpdated.IsZero() && person.RegistrationUpdated.Before(now) {
-			// The report's own timestamp is closer to when the passkey
-			// appeared than the moment we read it.
-			seen = person.RegistrationUpdated
+		if kind != "" {
+			passkeys = append(passkeys, sighting{person.ID, kind, person.RegistrationUpdated})
 		}
-		batch = append(batch, ledger.Adoption{PersonID: person.ID, Kind: kind, SeenAt: seen, DataReadAt: now})
-		if len(batch) >= planBatch {
+		people = append(people, ledger.Person{ID: person.ID, Name: person.DisplayName, Department: person.Department})
+		if len(people) >= planBatch {
 			return flush()
 		}
 		return nil
@@ -127,8 +135,20 @@ func (e *env) track(p *project, source string, l *ledger.Ledger, by string) (str
 	if err != nil {
 		return "", err
 	}
-	if !s.dir.ReadAt.IsZero() {
-		readAt = s.dir.ReadAt
+	// Adoptions are recorded once the read is over: only then is it
+	// known when the data was read (a snapshot folder or CSV may be days
+	// old), and data read before a message must never credit it.
+	readAt := s.dir.ReadAt
+	if readAt.IsZero() {
+		readAt = now
+	}
+	adoptions := make([]ledger.Adoption, len(passkeys))
+	for i, pk := range passkeys {
+		adoptions[i] = pk.adoption(readAt)
+	}
+	firsts, err := l.RecordAdoptions(e.ctx, adoptions)
+	if err != nil {
+		return "", err
 	}
 	counts := map[string]int{"people": s.tally.people, "unmatched": s.tally.unmatched, "new passkeys": firsts}
 	for k, v := range s.tally.members {
@@ -143,6 +163,10 @@ func (e *env) track(p *project, source string, l *ledger.Ledger, by string) (str
 		name = p.c.ID
 	}
 	opts := track.Options{Campaign: p.c.ID, CampaignName: name, DataReadAt: readAt, Now: now}
+	if s.dir.Policy != nil {
+		opts.Readiness = ready.Report(s.dir)
+		opts.Readiness.Source = s.sourceName
+	}
 	if by != "" {
 		bd := &track.Breakdown{By: by}
 		for _, g := range groups {
@@ -169,6 +193,23 @@ func (e *env) track(p *project, source string, l *ledger.Ledger, by string) (str
 		fmt.Fprintf(e.stderr, "nudge: %d people seen with a passkey for the first time\n", firsts)
 	}
 	return written, nil
+}
+
+// sighting is a person seen with a passkey in one read of the directory.
+type sighting struct {
+	id, kind string
+	updated  time.Time // the registration report's lastUpdatedDateTime
+}
+
+// adoption dates the sighting: when the registration report last changed
+// for the person, which is nearer the registration than the read, but
+// never after the read that showed it.
+func (s sighting) adoption(readAt time.Time) ledger.Adoption {
+	seen := readAt
+	if !s.updated.IsZero() && s.updated.Before(readAt) {
+		seen = s.updated
+	}
+	return ledger.Adoption{PersonID: s.id, Kind: s.kind, SeenAt: seen, DataReadAt: readAt}
 }
 
 // openFile opens path with the system's default application.

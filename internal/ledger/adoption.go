@@ -16,6 +16,9 @@ type Adoption struct {
 	// DataReadAt is when the directory data that showed it was read; the
 	// workbook compares it with sent_at to tell conversion from chance.
 	DataReadAt time.Time
+	// Department is the person's as the directory last showed them
+	// (RecordPeople), filled in by EachAdoption; RecordAdoption ignores it.
+	Department string
 }
 
 // RecordAdoption records that a person has a passkey. Only the first
@@ -64,7 +67,8 @@ func (l *Ledger) RecordAdoptions(ctx context.Context, as []Adoption) (firsts int
 // the first error from fn and returns it unchanged.
 func (l *Ledger) EachAdoption(ctx context.Context, fn func(Adoption) error) error {
 	rows, err := l.r.QueryContext(ctx,
-		`SELECT person_id, kind, first_seen_at, data_read_at FROM adoption ORDER BY first_seen_at, person_id`)
+		`SELECT person_id, kind, first_seen_at, data_read_at, coalesce(people.department, '')
+		FROM adoption LEFT JOIN people USING (person_id) ORDER BY first_seen_at, person_id`)
 	if err != nil {
 		return fmt.Errorf("ledger: each adoption: %w", err)
 	}
@@ -72,7 +76,7 @@ func (l *Ledger) EachAdoption(ctx context.Context, fn func(Adoption) error) erro
 	for rows.Next() {
 		var a Adoption
 		var seen, read sql.NullString
-		if err := rows.Scan(&a.PersonID, &a.Kind, &seen, &read); err != nil {
+		if err := rows.Scan(&a.PersonID, &a.Kind, &seen, &read, &a.Department); err != nil {
 			return fmt.Errorf("ledger: each adoption: %w", err)
 		}
 		if a.SeenAt, err = parseTS(seen); err != nil {

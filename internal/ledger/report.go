@@ -23,6 +23,9 @@ type Send struct {
 	SkippedAt      time.Time
 	SkipReason     string
 	RunID          int64 // the run that planned the row or last claimed it
+	// Name and Department are the person's as the directory last showed
+	// them (RecordPeople); empty when no read recorded them.
+	Name, Department string
 }
 
 // Count is the number of rows of one wave and audience in one status.
@@ -114,8 +117,10 @@ func (l *Ledger) eachSend(ctx context.Context, wave, more string, fn func(Send) 
 	rows, err := l.r.QueryContext(ctx, `
 		SELECT wave, person_id, upn, mail, audience, locale, status,
 		       message_id, sender, attempts, planned_at, first_attempt_at, last_attempt_at,
-		       sent_at, last_error, last_code, skipped_at, skip_reason, run_id
-		FROM sends WHERE `+where+` `+more+` ORDER BY id`, args...)
+		       sent_at, last_error, last_code, skipped_at, skip_reason, run_id,
+		       coalesce(people.name, ''), coalesce(people.department, '')
+		FROM sends LEFT JOIN people USING (person_id)
+		WHERE `+where+` `+more+` ORDER BY sends.id`, args...)
 	if err != nil {
 		return err
 	}
@@ -130,7 +135,7 @@ func (l *Ledger) eachSend(ctx context.Context, wave, more string, fn func(Send) 
 		)
 		if err := rows.Scan(&s.Wave, &s.PersonID, &s.UPN, &s.Mail, &s.Audience, &s.Locale, &status,
 			&msgID, &sender, &s.Attempts, &planned, &first, &last,
-			&sentAt, &lastErr, &code, &skippedAt, &reason, &s.RunID); err != nil {
+			&sentAt, &lastErr, &code, &skippedAt, &reason, &s.RunID, &s.Name, &s.Department); err != nil {
 			return err
 		}
 		s.Status = Status(status)

@@ -85,6 +85,15 @@ CREATE TABLE snapshots (
 	counts  TEXT NOT NULL                  -- JSON object: name → count
 ) STRICT;
 `,
+	// 2: people: each person's name and department as the directory last
+	// showed them, for the workbook (sends keep only what a message needs).
+	`
+CREATE TABLE people (
+	person_id  TEXT PRIMARY KEY,
+	name       TEXT NOT NULL,
+	department TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+`,
 }
 
 // migrate brings db up to len(migrations) in one transaction. The

@@ -33,6 +33,7 @@ func TestSecondReaderLibreOffice(t *testing.T) {
 	}
 	o := opts()
 	o.Breakdown = &Breakdown{By: "department", Groups: []Group{{Name: hostile[0], People: 2, WithPasskey: 1}}}
+	o.Readiness = hostileReport()
 	path, f := write(t, fixture(t, extra...), o)
 
 	dir := t.TempDir()
@@ -62,16 +63,28 @@ func TestSecondReaderLibreOffice(t *testing.T) {
 			t.Errorf("%s: LibreOffice reads %d rows, excelize %d", sheet, len(lo), len(ours))
 			continue
 		}
-		if sheet != "Recipients" && sheet != "By department" {
+		// The text columns: Recipients' wave, audience, UPN, mail, name,
+		// department; the breakdown's group names; the Readiness sheet's
+		// checks and profiles, Conditional Access policies and all.
+		var cols []int
+		switch sheet {
+		case "Recipients":
+			cols = []int{0, 1, 2, 3, 4, 5}
+		case "By department":
+			cols = []int{0}
+		case "Readiness":
+			cols = []int{0, 1, 2, 3, 5}
+		case "Adoption":
+			rows := min(len(ours), 1) // the header: audience and department names
+			ours, lo = ours[:rows], lo[:rows]
+			cols = []int{3, 4, 5, 6, 7, 8}
+		default:
 			continue
 		}
-		// The text columns: Recipients' wave, audience, UPN, mail; the
-		// breakdown's group names.
-		cols := []int{0, 1, 2, 3}
-		if sheet == "By department" {
-			cols = []int{0}
-		}
 		for r := range ours {
+			if sheet == "Readiness" && r == 1 {
+				continue // the read time: a date, which LibreOffice shows with seconds
+			}
 			for _, c := range cols {
 				if c < len(ours[r]) && lo[r][c] != ours[r][c] {
 					t.Errorf("%s row %d col %d: LibreOffice %q, excelize %q", sheet, r+1, c+1, lo[r][c], ours[r][c])
@@ -80,9 +93,15 @@ func TestSecondReaderLibreOffice(t *testing.T) {
 		}
 	}
 	rec, _ := os.ReadFile(filepath.Join(dir, "tracking-Recipients.csv"))
-	for _, h := range hostile {
+	for _, h := range append(hostile, hostileDept) {
 		if !strings.Contains(string(rec), strings.ReplaceAll(h, `"`, `""`)) {
-			t.Errorf("LibreOffice does not show %q as written (was it run as a formula?)", h)
+			t.Errorf("LibreOffice does not show %q as written in Recipients (was it run as a formula?)", h)
+		}
+	}
+	rd, _ := os.ReadFile(filepath.Join(dir, "tracking-Readiness.csv"))
+	for _, h := range []string{`=HYPERLINK(""https://evil.example"",""Group"")`, `+cmd|' /C calc'!A0`, `@SUM(1+1)`} {
+		if !strings.Contains(string(rd), h) {
+			t.Errorf("LibreOffice does not show %q as written in Readiness (was it run as a formula?)", h)
 		}
 	}
 }

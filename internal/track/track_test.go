@@ -31,9 +31,14 @@ func opts() Options {
 	return Options{Campaign: "contoso-2026", CampaignName: "Contoso passkeys", DataReadAt: t0.Add(7 * 24 * time.Hour), Now: now}
 }
 
-// fixture is a ledger with one row in every state and three adoptions:
+// hostileDept is a department name that a spreadsheet would run from a CSV.
+const hostileDept = `=HYPERLINK("https://evil.example","Open")`
+
+// fixture is a ledger with one row in every state and four adoptions:
 // p1 registered after its message (credited), p2 before it, p3 after it
-// but seen only in data read before it (neither credited).
+// but seen only in data read before it (neither credited), and x1, whom
+// no wave planned. p1 and p2 are in Sales, p3 in a department named like
+// a formula, x1 in none.
 func fixture(t testing.TB, extra ...ledger.Recipient) *ledger.Ledger {
 	t.Helper()
 	ctx := context.Background()
@@ -86,11 +91,18 @@ func fixture(t testing.TB, extra ...ledger.Recipient) *ledger.Ledger {
 		{PersonID: "p1", Kind: "passkey", SeenAt: t0.Add(2 * day), DataReadAt: t0.Add(2 * day)},
 		{PersonID: "p2", Kind: "fido2", SeenAt: t0.Add(-day), DataReadAt: t0.Add(-day)},
 		{PersonID: "p3", Kind: "passkey", SeenAt: t0.Add(3 * day), DataReadAt: t0}, // a stale snapshot
+		{PersonID: "x1", Kind: "security key", SeenAt: t0.Add(3*day + 2*time.Hour), DataReadAt: t0.Add(3*day + 2*time.Hour)},
 	} {
 		if _, err := l.RecordAdoption(ctx, a); err != nil {
 			t.Fatal(err)
 		}
 	}
+	must(l.RecordPeople(ctx, []ledger.Person{
+		{ID: "p1", Name: "Person One", Department: "Sales"},
+		{ID: "p2", Name: "Person Two", Department: "Sales"},
+		{ID: "p3", Name: "Person Three", Department: hostileDept},
+		{ID: "x1", Name: "Never Planned"},
+	}))
 	return l
 }
 
@@ -157,7 +169,6 @@ func TestSheets(t *testing.T) {
 		{"Recipients", recipientHeader},
 		{"Errors", errorHeader},
 		{"Runs", runHeader},
-		{"Adoption", []any{"Day", "New with a passkey", "Running total"}},
 	} {
 		eq(t, c.sheet+" header", row(t, f, c.sheet, 1), c.want)
 	}
@@ -197,14 +208,19 @@ func TestRecipients(t *testing.T) {
 	_, f := write(t, fixture(t), opts())
 	const sh = "Recipients"
 	// p1: sent, registered after.
-	eq(t, "p1 row", row(t, f, sh, 2), []string{"w1", "staff", "p1@contoso.test", "p1@contoso.test", "en-GB", "sent", "1",
-		"2026-05-04 10:00", "<p1@nudge.test>", "", "2026-05-06 09:00", "passkey", "yes"})
+	eq(t, "p1 row", row(t, f, sh, 2), []string{"w1", "staff", "p1@contoso.test", "p1@contoso.test", "Person One", "Sales", "en-GB",
+		"sent", "1", "2026-05-04 10:00", "<p1@nudge.test>", "", "2026-05-06 09:00", "passkey", "yes", "2.0"})
+	eq(t, "p1 days after message", raw(t, f, sh, "P2"), "1.95833333333333")
 	// p2: registered before the message: shown, not credited.
-	eq(t, "p2 row", row(t, f, sh, 3)[10:], []string{"2026-05-03 09:00", "fido2"})
-	eq(t, "p4 error", row(t, f, sh, 5)[5:10], []string{"failed", "1", "", "<p4@nudge.test>", "550 5.1.1 mailbox unavailable"})
+	eq(t, "p2 row", row(t, f, sh, 3)[12:], []string{"2026-05-03 09:00", "fido2"})
+	// p3: the department is text, however it starts.
+	checkStringCell(t, f, sh, "F4", hostileDept)
+	eq(t, "p3 row", row(t, f, sh, 4)[12:], []string{"2026-05-07 09:00", "passkey"})
+	eq(t, "p4 error", row(t, f, sh, 5)[7:12], []string{"failed", "1", "", "<p4@nudge.test>", "550 5.1.1 mailbox unavailable"})
+	eq(t, "p4 name", row(t, f, sh, 5)[4:6], []string{"", ""}) // no read recorded p4
 
 	// Dates are numbers with a date-time format, not text.
-	for _, cell := range []string{"H2", "K2"} {
+	for _, cell := range []string{"J2", "M2"} {
 		typ, err := f.GetCellType(sh, cell)
 		if err != nil {
 			t.Fatal(err)
@@ -224,21 +240,21 @@ func TestRecipients(t *testing.T) {
 			t.Errorf("%s number format = %v, want %q", cell, style.CustomNumFmt, fmtDateTime)
 		}
 	}
-	v := raw(t, f, sh, "H2")
+	v := raw(t, f, sh, "J2")
 	var serial float64
 	if _, err := fmt.Sscan(v, &serial); err != nil {
-		t.Fatalf("H2 = %q, not a number", v)
+		t.Fatalf("J2 = %q, not a number", v)
 	}
 	if got, _ := excelize.ExcelDateToTime(serial, false); !got.Round(time.Second).Equal(t0.Add(time.Hour)) {
-		t.Errorf("H2 = %v, want %v", got, t0.Add(time.Hour))
+		t.Errorf("J2 = %v, want %v", got, t0.Add(time.Hour))
 	}
 
 	tables, err := f.GetTables(sh)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tables) != 1 || tables[0].Name != tableRecipients || tables[0].Range != "A1:M10" {
-		t.Errorf("tables = %+v, want %s over A1:M10", tables, tableRecipients)
+	if len(tables) != 1 || tables[0].Name != tableRecipients || tables[0].Range != "A1:P10" {
+		t.Errorf("tables = %+v, want %s over A1:P10", tables, tableRecipients)
 	}
 	panes, err := f.GetPanes(sh)
 	if err != nil {
@@ -277,13 +293,63 @@ func errorHeader2() []string {
 	return s
 }
 
+// TestAdoption: per day, people with a passkey in all, per audience (of
+// their latest send row) and per department (the largest first).
 func TestAdoption(t *testing.T) {
 	_, f := write(t, fixture(t), opts())
 	rows, err := f.GetRows("Adoption")
 	if err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "Adoption rows", rows[1:], [][]string{{"2026-05-03", "1", "1"}, {"2026-05-06", "1", "2"}, {"2026-05-07", "1", "3"}})
+	want := [][]string{
+		{"Day", "New with a passkey", "All people", "Audience: staff", "Audience: admins", "Audience: (not in a wave)",
+			"Department: Sales", "Department: (not set)", "Department: " + hostileDept},
+		{"2026-05-03", "1", "1", "1", "0", "0", "1", "0", "0"},
+		{"2026-05-06", "1", "2", "2", "0", "0", "2", "0", "0"},
+		{"2026-05-07", "2", "4", "3", "0", "1", "2", "1", "1"}, // p3 and x1
+	}
+	eq(t, "Adoption rows", rows, want)
+	checkStringCell(t, f, "Adoption", "I1", "Department: "+hostileDept)
+	for _, cell := range []string{"A2", "B2", "I4"} {
+		if typ, _ := f.GetCellType("Adoption", cell); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+			t.Errorf("Adoption!%s type = %v, want a number", cell, typ)
+		}
+	}
+}
+
+// TestAdoptionDepartments: beyond maxDepartments, the departments with
+// the fewest people with a passkey share a column.
+func TestAdoptionDepartments(t *testing.T) {
+	ctx := context.Background()
+	l, err := ledger.Open(ctx, filepath.Join(t.TempDir(), "nudge.db"), ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var people []ledger.Person
+	for i := range maxDepartments + 3 {
+		// Department d00 has the most people with a passkey, then d01, …
+		for j := range maxDepartments + 3 - i {
+			id := fmt.Sprintf("p%02d-%02d", i, j)
+			people = append(people, ledger.Person{ID: id, Department: fmt.Sprintf("d%02d", i)})
+			if _, err := l.RecordAdoption(ctx, ledger.Adoption{PersonID: id, Kind: "synced passkey", SeenAt: t0, DataReadAt: t0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := l.RecordPeople(ctx, people); err != nil {
+		t.Fatal(err)
+	}
+	_, f := write(t, l, Options{Campaign: "c", Now: now})
+	header := row(t, f, "Adoption", 1)
+	wantCols := 3 + 1 + maxDepartments + 1 // day, new, all; (not in a wave); the departments; the rest
+	if len(header) != wantCols {
+		t.Fatalf("Adoption header = %q, want %d columns", header, wantCols)
+	}
+	eq(t, "first department", header[4], "Department: d00")
+	eq(t, "last own column", header[wantCols-2], fmt.Sprintf("Department: d%02d", maxDepartments-1))
+	eq(t, "the rest", header[wantCols-1], "Department: (other departments)")
+	eq(t, "the rest's count", row(t, f, "Adoption", 2)[wantCols-1], "6") // 3 + 2 + 1
 }
 
 // TestTimesInNowsLocation: the workbook shows times in o.Now's zone.
@@ -292,7 +358,7 @@ func TestTimesInNowsLocation(t *testing.T) {
 	o.Now = now.In(time.FixedZone("UTC+2", 2*3600))
 	_, f := write(t, fixture(t), o)
 	eq(t, "written at", row(t, f, "Summary", 4)[1], "2026-11-25 16:05")
-	eq(t, "sent at", row(t, f, "Recipients", 2)[7], "2026-05-04 12:00")
+	eq(t, "sent at", row(t, f, "Recipients", 2)[9], "2026-05-04 12:00")
 }
 
 func TestCharts(t *testing.T) {
@@ -300,7 +366,8 @@ func TestCharts(t *testing.T) {
 	files := unzip(t, path)
 	for name, want := range map[string]string{
 		"xl/charts/chart1.xml": "<barChart>",  // Summary
-		"xl/charts/chart2.xml": "<lineChart>", // Adoption
+		"xl/charts/chart2.xml": "<lineChart>", // Adoption by audience
+		"xl/charts/chart3.xml": "<lineChart>", // Adoption by department
 	} {
 		if !strings.Contains(files[name], want) {
 			t.Errorf("%s missing or without %s", name, want)
@@ -312,11 +379,19 @@ func TestCharts(t *testing.T) {
 			refs += strings.Count(body, "../charts/chart")
 		}
 	}
-	if refs != 2 {
-		t.Errorf("drawings refer to %d charts, want 2", refs)
+	if refs != 3 {
+		t.Errorf("drawings refer to %d charts, want 3", refs)
 	}
-	if !strings.Contains(files["xl/charts/chart1.xml"], "Summary!$D$7:$D$9") {
-		t.Errorf("Summary chart does not plot Summary!$D$7:$D$9")
+	for name, series := range map[string][]string{
+		"xl/charts/chart1.xml": {"Summary!$D$7:$D$9", "Summary!$J$7:$J$9"},
+		"xl/charts/chart2.xml": {"Adoption!$C$2:$C$4", "Adoption!$D$2:$D$4", "Adoption!$E$2:$E$4", "Adoption!$F$2:$F$4"},
+		"xl/charts/chart3.xml": {"Adoption!$G$2:$G$4", "Adoption!$H$2:$H$4", "Adoption!$I$2:$I$4"},
+	} {
+		for _, s := range series {
+			if !strings.Contains(files[name], s) {
+				t.Errorf("%s does not plot %s", name, s)
+			}
+		}
 	}
 }
 
@@ -371,14 +446,22 @@ func TestStringCellsAreNotFormulas(t *testing.T) {
 		"\r=1+1",
 	}
 	var extra []ledger.Recipient
+	var people []ledger.Person
 	for i, s := range hostile {
-		extra = append(extra, ledger.Recipient{Key: ledger.Key{Wave: "w9", PersonID: fmt.Sprint("h", i)},
+		id := fmt.Sprint("h", i)
+		extra = append(extra, ledger.Recipient{Key: ledger.Key{Wave: "w9", PersonID: id},
 			UPN: s, Mail: s, Audience: "staff", Locale: s})
+		people = append(people, ledger.Person{ID: id, Name: s, Department: s})
 	}
-	_, f := write(t, fixture(t, extra...), opts())
+	l := fixture(t, extra...)
+	if err := l.RecordPeople(context.Background(), people); err != nil {
+		t.Fatal(err)
+	}
+	_, f := write(t, l, opts())
 	for i, s := range hostile {
 		r := 11 + i // after the header and the fixture's nine rows
-		for _, col := range []int{3, 4, 5} {
+		// UPN, mail, name, department, locale.
+		for _, col := range []int{3, 4, 5, 6, 7} {
 			cell := cellName(col, r)
 			checkStringCell(t, f, "Recipients", cell, s)
 		}
@@ -406,8 +489,8 @@ func checkStringCell(t *testing.T, f *excelize.File, sheet, cell, want string) {
 	}
 }
 
-// TestHostileNamesRoundTrip: every value of the shared test corpus comes
-// back exactly from UPN and mail cells.
+// TestHostileNamesRoundTrip: every display name of the shared test corpus
+// comes back exactly from the Name cells, and from UPN and mail cells.
 func TestHostileNamesRoundTrip(t *testing.T) {
 	b, err := os.ReadFile("../testcorpus/hostile-names.json")
 	if err != nil {
@@ -418,15 +501,22 @@ func TestHostileNamesRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	var extra []ledger.Recipient
+	var people []ledger.Person
 	for _, c := range corpus {
 		extra = append(extra, ledger.Recipient{Key: ledger.Key{Wave: "w9", PersonID: c.ID},
 			UPN: c.DisplayName, Mail: c.DisplayName, Audience: "staff"})
+		people = append(people, ledger.Person{ID: c.ID, Name: c.DisplayName})
 	}
-	_, f := write(t, fixture(t, extra...), opts())
+	l := fixture(t, extra...)
+	if err := l.RecordPeople(context.Background(), people); err != nil {
+		t.Fatal(err)
+	}
+	_, f := write(t, l, opts())
 	for i, c := range corpus {
 		t.Run(c.ID, func(t *testing.T) {
-			checkStringCell(t, f, "Recipients", cellName(3, 11+i), c.DisplayName)
-			checkStringCell(t, f, "Recipients", cellName(4, 11+i), c.DisplayName)
+			for _, col := range []int{3, 4, 5} { // UPN, mail, name
+				checkStringCell(t, f, "Recipients", cellName(col, 11+i), c.DisplayName)
+			}
 		})
 	}
 }

@@ -1,9 +1,9 @@
 package track
 
-// Escaping: directory values (UPN, mail, locale, server replies) go into
-// the workbook as string cells, never formulas, and that is what makes
-// them safe — better than untrusted.Cell's apostrophe, which this package
-// does not need. In xlsx every cell says what it is: a value of type
+// Escaping: directory values (UPN, mail, name, department, locale, group,
+// profile and policy names, server replies) go into the workbook as
+// string cells, never formulas, and that is what makes them safe — better
+// than untrusted.Cell's apostrophe, which this package does not need. In xlsx every cell says what it is: a value of type
 // "inlineStr" (or "s") is text, and Excel evaluates only what is inside an
 // <f> element, so `=HYPERLINK(...)` or `+cmd|...` is shown exactly as
 // written and nothing runs. CSV has no types: Excel parses every field as
@@ -31,6 +31,7 @@ const (
 	sheetRecipients = "Recipients"
 	sheetAdoption   = "Adoption"
 	sheetErrors     = "Errors"
+	sheetReadiness  = "Readiness"
 	sheetRuns       = "Runs"
 )
 
@@ -45,12 +46,13 @@ const (
 const (
 	fmtDateTime = "yyyy-mm-dd hh:mm"
 	fmtDate     = "yyyy-mm-dd"
+	fmtDays     = "0.0"
 	numFmtText  = 49 // "@"
 	numFmtPct   = 10 // "0.00%"
 )
 
-var recipientHeader = []any{"Wave", "Audience", "UPN", "Mail", "Locale", "Status", "Attempts",
-	"Sent at", "Message-ID", "Last error", "Registered passkey at", "Kind", "Registered since message"}
+var recipientHeader = []any{"Wave", "Audience", "UPN", "Mail", "Name", "Department", "Locale", "Status", "Attempts",
+	"Sent at", "Message-ID", "Last error", "Registered passkey at", "Kind", "Registered since message", "Days after message"}
 
 var errorHeader = []any{"Wave", "UPN", "Status", "Attempts", "Last attempt at", "Last error", "Code"}
 
@@ -64,6 +66,8 @@ var runHeader = []any{"Run", "Command", "Via", "Waves", "Dry run", "Started at",
 type adopted struct {
 	seen, read time.Time
 	kind       string
+	department string
+	audience   string // of the person's latest send row; "" when never planned
 }
 
 // credits reports whether a message sent at sent gets the credit for this
@@ -87,29 +91,26 @@ type group struct {
 }
 
 type styles struct {
-	header, title, dateTime, date, text, pct, note int
+	header, title, dateTime, date, text, wrap, pct, days, note int
 }
 
 // builder holds the workbook while it is being filled.
 type builder struct {
-	o      Options
-	loc    *time.Location
-	f      *excelize.File
-	st     styles
-	adopt  map[string]adopted
-	days   []dayCount
-	groups []*group
-	byKey  map[[2]string]*group
-}
-
-type dayCount struct {
-	day time.Time
-	n   int
+	o   Options
+	loc *time.Location
+	f   *excelize.File
+	st  styles
+	// adopters are the adoption events in the order they were first
+	// seen; adopter finds a person's.
+	adopters []adopted
+	adopter  map[string]int
+	groups   []*group
+	byKey    map[[2]string]*group
 }
 
 func newBuilder(o Options) *builder {
 	return &builder{o: o, loc: o.Now.Location(), f: excelize.NewFile(),
-		adopt: map[string]adopted{}, byKey: map[[2]string]*group{}}
+		adopter: map[string]int{}, byKey: map[[2]string]*group{}}
 }
 
 // close releases excelize's temporary files.
@@ -125,7 +126,11 @@ func (b *builder) build(ctx context.Context, l *ledger.Ledger) error {
 	if err := b.f.SetSheetName("Sheet1", sheetSummary); err != nil {
 		return err
 	}
-	for _, s := range []string{sheetRecipients, sheetAdoption, sheetErrors, sheetRuns} {
+	sheets := []string{sheetRecipients, sheetAdoption, sheetErrors, sheetRuns}
+	if b.o.Readiness != nil {
+		sheets = []string{sheetRecipients, sheetAdoption, sheetErrors, sheetReadiness, sheetRuns}
+	}
+	for _, s := range sheets {
 		if _, err := b.f.NewSheet(s); err != nil {
 			return err
 		}
@@ -142,6 +147,9 @@ func (b *builder) build(ctx context.Context, l *ledger.Ledger) error {
 	if err := b.adoption(); err != nil {
 		return fmt.Errorf("adoption sheet: %w", err)
 	}
+	if err := b.readiness(); err != nil {
+		return fmt.Errorf("readiness sheet: %w", err)
+	}
 	if err := b.runs(ctx, l); err != nil {
 		return err
 	}
@@ -154,7 +162,7 @@ func (b *builder) build(ctx context.Context, l *ledger.Ledger) error {
 }
 
 func (b *builder) makeStyles() error {
-	dt, d := fmtDateTime, fmtDate
+	dt, d, days := fmtDateTime, fmtDate, fmtDays
 	for _, s := range []struct {
 		dst   *int
 		style excelize.Style
@@ -164,7 +172,9 @@ func (b *builder) makeStyles() error {
 		{&b.st.dateTime, excelize.Style{CustomNumFmt: &dt}},
 		{&b.st.date, excelize.Style{CustomNumFmt: &d}},
 		{&b.st.text, excelize.Style{NumFmt: numFmtText}},
+		{&b.st.wrap, excelize.Style{NumFmt: numFmtText, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
 		{&b.st.pct, excelize.Style{NumFmt: numFmtPct}},
+		{&b.st.days, excelize.Style{CustomNumFmt: &days}},
 		{&b.st.note, excelize.Style{Font: &excelize.Font{Italic: true, Color: "666666"}}},
 	} {
 		id, err := b.f.NewStyle(&s.style)
@@ -176,18 +186,12 @@ func (b *builder) makeStyles() error {
 	return nil
 }
 
-// readAdoptions keeps each person's first sighting and counts new ones
-// per day (EachAdoption is ordered by first_seen_at).
+// readAdoptions keeps each person's first sighting, in the order
+// EachAdoption gives them (by first_seen_at), for the Adoption sheet.
 func (b *builder) readAdoptions(ctx context.Context, l *ledger.Ledger) error {
 	return l.EachAdoption(ctx, func(a ledger.Adoption) error {
-		b.adopt[a.PersonID] = adopted{seen: a.SeenAt, read: a.DataReadAt, kind: a.Kind}
-		t := a.SeenAt.In(b.loc)
-		day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, b.loc)
-		if n := len(b.days); n > 0 && b.days[n-1].day.Equal(day) {
-			b.days[n-1].n++
-		} else {
-			b.days = append(b.days, dayCount{day, 1})
-		}
+		b.adopter[a.PersonID] = len(b.adopters)
+		b.adopters = append(b.adopters, adopted{seen: a.SeenAt, read: a.DataReadAt, kind: a.Kind, department: a.Department})
 		return nil
 	})
 }
@@ -272,10 +276,12 @@ func rangeRef(cols, rows int) (string, error) {
 // stops it midway and Write leaves the old workbook alone.
 func (b *builder) sends(ctx context.Context, l *ledger.Ledger) error {
 	text, dt := b.st.text, b.st.dateTime
-	// Wave, Audience, UPN, Mail, Locale, Status, Attempts, Sent at,
-	// Message-ID, Last error, Registered passkey at, Kind, Registered since.
+	// Wave, Audience, UPN, Mail, Name, Department, Locale, Status,
+	// Attempts, Sent at, Message-ID, Last error, Registered passkey at,
+	// Kind, Registered since, Days after.
 	rec, err := b.newStream(sheetRecipients, recipientHeader, []column{{10, 0}, {12, 0}, {34, text}, {34, text},
-		{8, text}, {10, 0}, {9, 0}, {17, dt}, {44, text}, {50, text}, {20, dt}, {12, text}, {12, 0}})
+		{24, text}, {20, text}, {8, text}, {10, 0}, {9, 0}, {17, dt}, {44, text}, {50, text}, {20, dt}, {20, text},
+		{12, 0}, {11, b.st.days}})
 	if err != nil {
 		return fmt.Errorf("recipients sheet: %w", err)
 	}
@@ -288,27 +294,32 @@ func (b *builder) sends(ctx context.Context, l *ledger.Ledger) error {
 	recRow := make([]any, len(recipientHeader))
 	errRow := make([]any, len(errorHeader))
 	var sheetErr error // an excelize failure, told apart from the ledger's
-	err = l.EachSend(ctx, "", func(s ledger.Send) error {
+	err = eachSend(ctx, l, func(s ledger.Send) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		g := b.group(s.Wave, s.Audience)
 		g.targeted++
 		g.byStatus[s.Status]++
-		a, has := b.adopt[s.PersonID]
-		credited := has && s.Status == ledger.StatusSent && a.credits(s.SentAt)
+		var a *adopted
+		if i, ok := b.adopter[s.PersonID]; ok {
+			a = &b.adopters[i]
+			a.audience = s.Audience // rows come in planning order: the latest wins
+		}
+		credited := a != nil && s.Status == ledger.StatusSent && a.credits(s.SentAt)
 		if credited {
 			g.registered++
 		}
 
-		recRow[0], recRow[1], recRow[2], recRow[3], recRow[4] = str(s.Wave), str(s.Audience), str(s.UPN), str(s.Mail), str(s.Locale)
-		recRow[5], recRow[6], recRow[7], recRow[8], recRow[9] = string(s.Status), s.Attempts, b.when(s.SentAt), str(s.MessageID), str(s.LastError)
-		recRow[10], recRow[11], recRow[12] = nil, nil, nil
-		if has {
-			recRow[10], recRow[11] = b.when(a.seen), str(a.kind)
+		recRow[0], recRow[1], recRow[2], recRow[3] = str(s.Wave), str(s.Audience), str(s.UPN), str(s.Mail)
+		recRow[4], recRow[5], recRow[6] = str(s.Name), str(s.Department), str(s.Locale)
+		recRow[7], recRow[8], recRow[9], recRow[10], recRow[11] = string(s.Status), s.Attempts, b.when(s.SentAt), str(s.MessageID), str(s.LastError)
+		recRow[12], recRow[13], recRow[14], recRow[15] = nil, nil, nil, nil
+		if a != nil {
+			recRow[12], recRow[13] = b.when(a.seen), str(a.kind)
 		}
 		if credited {
-			recRow[12] = "yes"
+			recRow[14], recRow[15] = "yes", a.seen.Sub(s.SentAt).Hours()/24
 		}
 		if sheetErr = rec.add(recRow); sheetErr != nil {
 			return sheetErr
@@ -448,9 +459,10 @@ func (b *builder) summary() error {
 	}
 	last := headerRow + len(b.groups)
 	noteRow := last + 2
-	if err := set(cellName(1, noteRow), "Registered since message: sent, and the directory data that first "+
-		"showed the person's passkey was read after the message was sent. Conversion = registered since / sent. "+
-		"A person in several waves counts in each wave they were sent after registering.", b.st.note); err != nil {
+	if err := set(cellName(1, noteRow), "Registered since message: sent, then registered a passkey: the directory "+
+		"data that first showed it was read after the message was sent, and dates the registration after it too. "+
+		"Conversion = registered since / sent. A person in several waves counts in each wave whose message came "+
+		"before their registration, never in one sent after it.", b.st.note); err != nil {
 		return err
 	}
 	for _, c := range []struct {
@@ -476,52 +488,6 @@ func (b *builder) summary() error {
 		Title:     chartTitle("Sent and registered since, per wave and audience"),
 		Legend:    excelize.ChartLegend{Position: "bottom"},
 		Dimension: excelize.ChartDimension{Width: 720, Height: uint(max(300, 60+40*len(b.groups)))},
-		YAxis:     excelize.ChartAxis{MajorGridLines: true},
-	})
-}
-
-// adoption writes the Adoption sheet: per day, people first seen with a
-// passkey and the running total, with a line chart of the total.
-func (b *builder) adoption() error {
-	f, sh := b.f, sheetAdoption
-	header := []any{"Day", "New with a passkey", "Running total"}
-	if err := f.SetSheetRow(sh, "A1", &header); err != nil {
-		return err
-	}
-	if err := f.SetCellStyle(sh, "A1", "C1", b.st.header); err != nil {
-		return err
-	}
-	if err := f.SetPanes(sh, frozenHeader()); err != nil {
-		return err
-	}
-	if err := f.SetColWidth(sh, "A", "C", 18); err != nil {
-		return err
-	}
-	total := 0
-	for i, d := range b.days {
-		total += d.n
-		values := []any{d.day, d.n, total}
-		if err := f.SetSheetRow(sh, cellName(1, i+2), &values); err != nil {
-			return err
-		}
-	}
-	if len(b.days) == 0 {
-		return f.SetCellValue(sh, "A2", "No passkey registrations seen yet.")
-	}
-	last := len(b.days) + 1
-	if err := f.SetCellStyle(sh, "A2", cellName(1, last), b.st.date); err != nil {
-		return err
-	}
-	return f.AddChart(sh, "E2", &excelize.Chart{
-		Type: excelize.Line,
-		Series: []excelize.ChartSeries{{
-			Name:       sh + "!$C$1",
-			Categories: fmt.Sprintf("%s!$A$2:$A$%d", sh, last),
-			Values:     fmt.Sprintf("%s!$C$2:$C$%d", sh, last),
-		}},
-		Title:     chartTitle("People with a passkey"),
-		Legend:    excelize.ChartLegend{Position: "none"},
-		Dimension: excelize.ChartDimension{Width: 640, Height: 320},
 		YAxis:     excelize.ChartAxis{MajorGridLines: true},
 	})
 }
