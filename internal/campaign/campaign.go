@@ -217,6 +217,9 @@ type Wave struct {
 	// SendAt is when the wave is due, "2026-12-01T09:00" in the default
 	// zone, or with a zone: "2026-12-01T09:00 Europe/Paris".
 	SendAt string `yaml:"send_at"`
+	// Sessions makes the wave an invitation: each person assigned a Q&A
+	// session gets the template's email carrying the calendar invitation.
+	Sessions bool `yaml:"sessions"`
 
 	Line         int       `yaml:"-"`
 	TemplateLine int       `yaml:"-"`
@@ -579,6 +582,9 @@ func (c *Campaign) validate() []problem {
 				add(p+".send_at", "wave %q: send_at: %v", w.ID, err)
 			}
 			c.Waves[i].SendTime = t
+		}
+		if w.Sessions && len(c.Sessions.List) == 0 {
+			add(p+".sessions", "wave %q: sessions: true but there is no sessions: list to invite people to", w.ID)
 		}
 	}
 	return ps

@@ -36,6 +36,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoft/kiota-abstractions-go/serialization"
@@ -174,10 +175,11 @@ func New(cfg Config, o Options) (*Client, error) {
 		return nil, err
 	}
 	parent := &tlsWatch{next: t}
-	cred, err := credential(cfg, o, authority, &http.Client{Transport: parent, Timeout: 2 * time.Minute})
+	inner, err := credential(cfg, o, authority, &http.Client{Transport: parent, Timeout: 2 * time.Minute})
 	if err != nil {
 		return nil, err
 	}
+	cred := &oneSignIn{cred: inner}
 
 	policy := o.Retry
 	if policy == (RetryPolicy{}) {
@@ -262,6 +264,22 @@ func transport(caFile string) (*http.Transport, error) {
 }
 
 var registerSerializers sync.Once
+
+// oneSignIn lets one token request run at a time. A pull starts several
+// requests at once; without it, each would start its own sign-in, and a
+// change manager signing in with a device code would be shown one code
+// per request. The credential caches the token, so those waiting get it
+// without asking again.
+type oneSignIn struct {
+	mu   sync.Mutex
+	cred azcore.TokenCredential
+}
+
+func (o *oneSignIn) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.cred.GetToken(ctx, opts)
+}
 
 // tlsWatch remembers the last certificate that failed verification, on
 // the Graph host or the sign-in host alike, so that an error azidentity

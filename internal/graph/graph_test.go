@@ -402,3 +402,40 @@ func TestUntrustedServer(t *testing.T) {
 		t.Errorf("pull from an untrusted server: %v (hint %q)", err, hintOf(err))
 	}
 }
+
+// TestDeviceCode: a change manager signs in in a browser; nudge shows the
+// code on its prompt writer and polls until the sign-in is approved (the
+// test server approves on the second poll, after the 5 seconds it asks a
+// client to wait).
+func TestDeviceCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the device code polling interval")
+	}
+	s := graphtest.Start(t, graphtest.Options{Tenant: graphtest.Synthesize(10)})
+	cfg := config(t, s)
+	cfg.Auth = "device-code"
+	var prompt strings.Builder
+	c, err := graph.New(cfg, graph.Options{Getenv: env(""), Prompt: &prompt, Retry: fast})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Pull(context.Background(), filepath.Join(t.TempDir(), "snap"), graph.PullOptions{})
+	if err != nil {
+		t.Fatalf("pull after a device code sign-in: %v\nprompt: %s", err, prompt.String())
+	}
+	if res.Users != 10 {
+		t.Errorf("pulled %d users, want 10", res.Users)
+	}
+	if !strings.Contains(prompt.String(), "/devicelogin") && !strings.Contains(prompt.String(), "code") {
+		t.Errorf("the prompt did not show the code to enter: %q", prompt.String())
+	}
+	var grants []string
+	for _, r := range s.Requests() {
+		if r.Token != nil {
+			grants = append(grants, r.Token.Grant)
+		}
+	}
+	if !slices.Contains(grants, "device_code") || slices.Contains(grants, "urn:ietf:params:oauth:grant-type:device_code") {
+		t.Errorf("token requests %v: no device code grant", grants)
+	}
+}

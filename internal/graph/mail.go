@@ -219,6 +219,9 @@ type attachmentJSON struct {
 
 // jsonMail is m as Graph's sendMail JSON body.
 func jsonMail(m *deliver.Message, o MailOptions) ([]byte, error) {
+	if m.Calendar != nil {
+		return nil, errors.New("graph_mail.format json cannot carry a calendar invitation: use format mime")
+	}
 	if err := deliver.CheckAddress(m.To.Email); err != nil {
 		return nil, fmt.Errorf("recipient: %w", err)
 	}

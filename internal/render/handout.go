@@ -59,16 +59,9 @@ func (e *Engine) ParseHandout(name, locale string, front any, keys string) (*Han
 		}
 		return nil, err
 	}
-	yml, body, bodyLine, err := cutFrontMatter(file, data)
+	body, bodyLine, err := decodeFrontMatter(file, data, front, keys)
 	if err != nil {
 		return nil, err
-	}
-	if err := yaml.UnmarshalWithOptions([]byte(yml), front, yaml.Strict()); err != nil {
-		var ye yaml.Error
-		if errors.As(err, &ye) && ye.GetToken() != nil && ye.GetToken().Position != nil {
-			return nil, fmt.Errorf("%s:%d: front matter: %s (keys: %s)", file, ye.GetToken().Position.Line+1, ye.GetMessage(), keys)
-		}
-		return nil, fmt.Errorf("%s: front matter: %v", file, err)
 	}
 	padded := strings.Repeat("\n", bodyLine-1) + body
 	t := template.New(file).Funcs(markdownFuncs(e.c, locale)).Option("missingkey=error")
@@ -126,22 +119,30 @@ func (h *Handout) forAudience(audience string) (*template.Template, error) {
 	return v.(*template.Template), nil
 }
 
-// cutFrontMatter separates the YAML front matter from the body. bodyLine
-// is the line of the file the body starts on.
-func cutFrontMatter(file string, data []byte) (yml, body string, bodyLine int, err error) {
+// decodeFrontMatter separates the YAML front matter from the body and
+// decodes it strictly into front; keys lists the allowed keys for
+// messages. bodyLine is the line of the file the body starts on.
+func decodeFrontMatter(file string, data []byte, front any, keys string) (body string, bodyLine int, err error) {
 	s := string(data)
 	s = strings.TrimPrefix(s, "\ufeff")
 	if !strings.HasPrefix(s, "---\n") && !strings.HasPrefix(s, "---\r\n") {
-		return "", "", 0, fmt.Errorf("%s:1: front matter missing: start the file with --- and a YAML block (kind, …) closed by ---", file)
+		return "", 0, fmt.Errorf("%s:1: front matter missing: start the file with --- and a YAML block (kind, …) closed by ---", file)
 	}
 	first := strings.Index(s, "\n") + 1
 	loc := frontMatterEnd.FindStringIndex(s[first:])
 	if loc == nil {
-		return "", "", 0, fmt.Errorf("%s:1: front matter not closed: end the YAML block with a line ---", file)
+		return "", 0, fmt.Errorf("%s:1: front matter not closed: end the YAML block with a line ---", file)
 	}
-	yml = s[first : first+loc[0]]
+	yml := s[first : first+loc[0]]
 	rest := s[first+loc[1]:]
 	rest = strings.TrimPrefix(strings.TrimPrefix(rest, "\r"), "\n")
 	bodyLine = strings.Count(s[:len(s)-len(rest)], "\n") + 1
-	return yml, rest, bodyLine, nil
+	if err := yaml.UnmarshalWithOptions([]byte(yml), front, yaml.Strict()); err != nil {
+		var ye yaml.Error
+		if errors.As(err, &ye) && ye.GetToken() != nil && ye.GetToken().Position != nil {
+			return "", 0, fmt.Errorf("%s:%d: front matter: %s (keys: %s)", file, ye.GetToken().Position.Line+1, ye.GetMessage(), keys)
+		}
+		return "", 0, fmt.Errorf("%s: front matter: %v", file, err)
+	}
+	return rest, bodyLine, nil
 }

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"text/template"
 
-	"github.com/goccy/go-yaml"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
@@ -517,28 +516,8 @@ var frontMatterEnd = regexp.MustCompile(`(?m)^---[ \t]*\r?$`)
 // splitFrontMatter separates the YAML front matter from the body. bodyLine
 // is the line of the file the body starts on.
 func splitFrontMatter(file string, data []byte) (fm FrontMatter, body string, bodyLine int, err error) {
-	s := string(data)
-	s = strings.TrimPrefix(s, "\ufeff")
-	if !strings.HasPrefix(s, "---\n") && !strings.HasPrefix(s, "---\r\n") {
-		return fm, "", 0, fmt.Errorf("%s:1: front matter missing: start the file with --- and a YAML block (kind, subject, …) closed by ---", file)
-	}
-	first := strings.Index(s, "\n") + 1
-	loc := frontMatterEnd.FindStringIndex(s[first:])
-	if loc == nil {
-		return fm, "", 0, fmt.Errorf("%s:1: front matter not closed: end the YAML block with a line ---", file)
-	}
-	yml := s[first : first+loc[0]]
-	rest := s[first+loc[1]:]
-	rest = strings.TrimPrefix(strings.TrimPrefix(rest, "\r"), "\n")
-	bodyLine = strings.Count(s[:len(s)-len(rest)], "\n") + 1
-	if err := yaml.UnmarshalWithOptions([]byte(yml), &fm, yaml.Strict()); err != nil {
-		var ye yaml.Error
-		if errors.As(err, &ye) && ye.GetToken() != nil && ye.GetToken().Position != nil {
-			return fm, "", 0, fmt.Errorf("%s:%d: front matter: %s (keys: kind, subject, preheader, layout; guides: kind, title, sources, layout)", file, ye.GetToken().Position.Line+1, ye.GetMessage())
-		}
-		return fm, "", 0, fmt.Errorf("%s: front matter: %v", file, err)
-	}
-	return fm, rest, bodyLine, nil
+	body, bodyLine, err = decodeFrontMatter(file, data, &fm, "kind, subject, preheader, layout; guides: kind, title, sources, layout")
+	return fm, body, bodyLine, err
 }
 
 var (

@@ -72,9 +72,12 @@ type deviceGrant struct {
 const (
 	grantClientCredentials = "client_credentials"
 	grantDeviceCode        = "urn:ietf:params:oauth:grant-type:device_code"
-	grantRefreshToken      = "refresh_token"
-	assertionType          = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-	clockSkew              = 5 * time.Minute
+	// grantDeviceCodeShort is the form MSAL (and so azidentity) sends;
+	// Entra's v2.0 token endpoint accepts it as well as RFC 8628's URN.
+	grantDeviceCodeShort = "device_code"
+	grantRefreshToken    = "refresh_token"
+	assertionType        = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+	clockSkew            = 5 * time.Minute
 )
 
 func newIdentity(s *Server, apps []App) *identity {
@@ -371,7 +374,7 @@ func (id *identity) token(w http.ResponseWriter, r *http.Request, tenant string)
 			"token_type": "Bearer", "expires_in": life, "ext_expires_in": life, "access_token": tok,
 		})
 
-	case grantDeviceCode:
+	case grantDeviceCode, grantDeviceCodeShort:
 		tr.Credential = "device_code"
 		id.mu.Lock()
 		dev, ok := id.devices[form.Get("device_code")]

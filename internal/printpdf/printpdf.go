@@ -1,0 +1,261 @@
+// Package printpdf prints HTML documents to PDF with a headless Chromium,
+// Chrome or Edge, driven through the DevTools protocol by chromedp.
+//
+// Print policy: one browser for a whole run and one print per document
+// (a batch of inserts is one HTML document, never a page per person); the
+// sandbox stays on unless the process runs as root, where Chromium refuses
+// to start with it; and a PDF is written to a temporary file beside its
+// destination and renamed into place only when complete, so a browser that
+// dies mid-print leaves no partial PDF behind.
+package printpdf
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	cdpio "github.com/chromedp/cdproto/io"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// Paper is a page size in millimetres.
+type Paper struct{ WidthMM, HeightMM float64 }
+
+// Browser is a running headless browser.
+type Browser struct {
+	exe         string
+	ctx         context.Context // the browser's first tab
+	cancel      context.CancelFunc
+	allocCancel context.CancelFunc
+}
+
+// Options tune Start.
+type Options struct {
+	// NoSandbox turns Chromium's sandbox off. Start sets it by itself when
+	// the process runs as root; never set it otherwise.
+	NoSandbox bool
+	// Stderr receives the browser's own output; nil discards it.
+	Stderr io.Writer
+}
+
+// Start starts the browser at exe.
+func Start(ctx context.Context, exe string, opt Options) (*Browser, error) {
+	opts := append([]chromedp.ExecAllocatorOption{}, chromedp.DefaultExecAllocatorOptions[:]...)
+	opts = append(opts,
+		chromedp.ExecPath(exe),
+		// Print documents come from memory; nothing is fetched.
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("mute-audio", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("font-render-hinting", "none"),
+		// A PDF is drawn as vectors: no GPU, and no software stand-in
+		// for one (it costs some 40 MB and nothing else).
+		chromedp.Flag("disable-software-rasterizer", true),
+		chromedp.Flag("disable-gpu-compositing", true),
+	)
+	if opt.NoSandbox || os.Geteuid() == 0 {
+		// Chromium will not start as root with its sandbox on.
+		opts = append(opts, chromedp.NoSandbox)
+	}
+	if opt.Stderr != nil {
+		opts = append(opts, chromedp.CombinedOutput(opt.Stderr))
+	}
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	bctx, bcancel := chromedp.NewContext(actx)
+	// Starting the first tab starts the browser.
+	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
+		bcancel()
+		acancel()
+		return nil, fmt.Errorf("printpdf: starting %s: %w", exe, err)
+	}
+	return &Browser{exe: exe, ctx: bctx, cancel: bcancel, allocCancel: acancel}, nil
+}
+
+// PID is the browser's process id, or 0 when unknown.
+func (b *Browser) PID() int {
+	if c := chromedp.FromContext(b.ctx); c != nil && c.Browser != nil && c.Browser.Process() != nil {
+		return c.Browser.Process().Pid
+	}
+	return 0
+}
+
+// Close stops the browser and removes its temporary profile.
+func (b *Browser) Close() error {
+	b.cancel()
+	b.allocCancel()
+	return nil
+}
+
+// ErrBrowserGone means the browser stopped (crashed or was killed) while
+// printing.
+var ErrBrowserGone = errors.New("the browser stopped while printing")
+
+// Print lays out html (a whole document whose CSS @page size matches
+// paper) in a new tab and writes it as one PDF to out, atomically.
+func (b *Browser) Print(ctx context.Context, html string, paper Paper, out string) (err error) {
+	if b.ctx.Err() != nil {
+		return fmt.Errorf("printpdf: %s: %w", out, ErrBrowserGone)
+	}
+	tab, cancel := chromedp.NewContext(b.ctx)
+	defer cancel()
+	// The caller's context can stop the print; the tab's own context stops
+	// with the browser.
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
+
+	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("printpdf: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+
+	err = chromedp.Do(tab,
+		chromedp.Navigate("about:blank"),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			tree, err := chromedp.Call(ctx, page.GetFrameTree, cdp.Empty{})
+			if err != nil {
+				return err
+			}
+			_, err = chromedp.Call(ctx, page.SetDocumentContent, page.SetDocumentContentParams{
+				FrameID: tree.FrameTree.Frame.ID,
+				HTML:    html,
+			})
+			return err
+		}),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			res, err := chromedp.Call(ctx, page.PrintToPDF, page.PrintToPDFParams{
+				PrintBackground:   ptr(true),
+				PreferCSSPageSize: ptr(true),
+				// Tagging builds the accessibility tree of every page: it
+				// doubles the time a batch of inserts takes to print.
+				GenerateTaggedPDF:       ptr(false),
+				GenerateDocumentOutline: ptr(false),
+				PaperWidth:              paper.WidthMM / 25.4,
+				PaperHeight:             paper.HeightMM / 25.4,
+				MarginTop:               ptr(0.0),
+				MarginBottom:            ptr(0.0),
+				MarginLeft:              ptr(0.0),
+				MarginRight:             ptr(0.0),
+				// A stream: a print run of hundreds of pages is larger than
+				// one DevTools message should be.
+				TransferMode: page.PrintToPDFTransferModeReturnAsStream,
+			})
+			if err != nil {
+				return err
+			}
+			return copyStream(ctx, tmp, res.Stream)
+		}),
+	)
+	if err != nil {
+		if b.ctx.Err() != nil || errors.Is(err, context.Canceled) && ctx.Err() == nil {
+			return fmt.Errorf("printpdf: %s: %w (%v)", out, ErrBrowserGone, err)
+		}
+		return fmt.Errorf("printpdf: printing %s: %w", out, err)
+	}
+	if err = finish(tmp); err != nil {
+		return fmt.Errorf("printpdf: %s: %w", out, err)
+	}
+	if err = os.Rename(tmp.Name(), out); err != nil {
+		return fmt.Errorf("printpdf: %w", err)
+	}
+	return nil
+}
+
+// copyStream reads a DevTools stream into w.
+func copyStream(ctx context.Context, w io.Writer, h cdpio.StreamHandle) error {
+	defer chromedp.Call(context.WithoutCancel(ctx), cdpio.Close, cdpio.CloseParams{Handle: h}) //nolint:errcheck // the stream is read
+	for {
+		r, err := chromedp.Call(ctx, cdpio.Read, cdpio.ReadParams{Handle: h, Size: 4 << 20})
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(r.Data); err != nil {
+			return err
+		}
+		if r.EOF {
+			return nil
+		}
+	}
+}
+
+// finish checks that tmp holds a whole PDF and flushes it to disk.
+func finish(tmp *os.File) error {
+	end := make([]byte, 1024)
+	st, err := tmp.Stat()
+	if err != nil {
+		return err
+	}
+	off := max(st.Size()-int64(len(end)), 0)
+	n, _ := tmp.ReadAt(end, off)
+	if !bytes.Contains(end[:n], []byte("%%EOF")) {
+		return errors.New("the browser returned an incomplete PDF")
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	return tmp.Close()
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Doc is one document to print.
+type Doc struct {
+	HTML  string
+	Paper Paper
+	Out   string
+}
+
+// PrintAll prints docs, each as one PDF, with up to workers tabs printing
+// at once (one renderer process each, so a print run uses every core).
+// done, when not nil, is called after each document is written, from the
+// worker that printed it. On the first error the other prints are
+// stopped, and no partial PDF is left; PDFs already written stay.
+func (b *Browser) PrintAll(ctx context.Context, docs []Doc, workers int, done func(i int, took time.Duration)) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for range max(1, min(workers, len(docs))) {
+		wg.Go(func() {
+			for i := range next {
+				start := time.Now()
+				if err := b.Print(ctx, docs[i].HTML, docs[i].Paper, docs[i].Out); err != nil {
+					once.Do(func() { first = err; cancel(err) })
+					continue
+				}
+				if done != nil {
+					done(i, time.Since(start))
+				}
+			}
+		})
+	}
+feed:
+	for i := range docs {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
+}
