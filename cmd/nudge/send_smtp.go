@@ -62,15 +62,7 @@ func (e *env) smtpRoute(p *project) (*route, error) {
 // ledger, then hand the pending ones to the delivery engine, which paces,
 // retries and records each message before and after the server takes it.
 func sendLive(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
-	var (
-		rt  *route
-		err error
-	)
-	if o.via == "graph" {
-		rt, err = e.graphRoute(p)
-	} else {
-		rt, err = e.smtpRoute(p)
-	}
+	rt, err := e.liveRoute(p, o.via)
 	if err != nil {
 		return err
 	}
@@ -97,12 +89,47 @@ func sendLive(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 		return err
 	}
 	defer l.Close()
-	if n, err := l.RecoverInterrupted(e.ctx); err != nil {
+	if err := e.recoverInterrupted(l); err != nil {
 		return err
-	} else if n > 0 {
-		fmt.Fprintf(e.stderr, "nudge: %d messages were being sent when an earlier run stopped: their state is unknown (see nudge status; --retry-unknown sends them again)\n", n)
 	}
-	runID, err := l.StartRun(e.ctx, ledger.Run{Command: "send", Via: rt.via, Waves: []string{w.ID}})
+	return sendWave(e, p, w, o, rt, l, "send", nil)
+}
+
+// liveRoute is the route for --via smtp or graph.
+func (e *env) liveRoute(p *project, via string) (*route, error) {
+	if via == "graph" {
+		return e.graphRoute(p)
+	}
+	return e.smtpRoute(p)
+}
+
+// recoverInterrupted marks what an earlier run left sending as unknown and
+// says so; the caller holds the run lock.
+func (e *env) recoverInterrupted(l *ledger.Ledger) error {
+	n, err := l.RecoverInterrupted(e.ctx)
+	if n > 0 {
+		fmt.Fprintf(e.stderr, "nudge: %d messages were being sent when an earlier run stopped: their state is unknown (see nudge status; nudge send --retry-unknown sends them again)\n", n)
+	}
+	return err
+}
+
+// waveOutcome is what sendWave did to a wave, for nudge run's one line per
+// wave.
+type waveOutcome struct {
+	toSend, noLonger int
+	rep              deliver.Report
+}
+
+// sendWave sends one wave through rt and records it in l, which the caller
+// has opened with the run lock and recovered: nudge send does that for one
+// wave, nudge run once for every wave that is due. command names the run
+// in the ledger; out, when not nil, is told what was done.
+func sendWave(e *env, p *project, w *campaign.Wave, o *sendOptions, rt *route, l *ledger.Ledger, command string, out *waveOutcome) error {
+	if out == nil {
+		out = &waveOutcome{}
+	}
+	boxes := rt.boxes
+	runID, err := l.StartRun(e.ctx, ledger.Run{Command: command, Via: rt.via, Waves: []string{w.ID}})
 	if err != nil {
 		return err
 	}
@@ -206,6 +233,7 @@ func sendLive(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 		histories = append(histories, h)
 	}
 	eta := deliver.EstimateFinish(now, toSend.Len(), limits, histories)
+	out.toSend, out.noLonger = toSend.Len(), noLonger
 	fmt.Fprintf(e.stdout, "wave %s: %d to send now", w.ID, toSend.Len())
 	for _, s := range []ledger.Status{ledger.StatusSent, ledger.StatusFailed, ledger.StatusUnknown, ledger.StatusSkipped, ledger.StatusSending} {
 		if n := already[s]; n > 0 {
@@ -267,11 +295,12 @@ func sendLive(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 		Mailboxes: boxes,
 		Total:     toSend.Len(),
 		Journal:   &journal{l: l, run: runID, retryUnknown: o.retryUnknown},
-		Clock:     deliver.SystemClock{},
+		Clock:     e.deliverClock(),
 		Progress:  prog.update,
 		Log:       e.log,
 	}
 	rep, runErr := eng.Run(e.ctx, jobs)
+	out.rep = rep
 	if runErr == nil && readErr != nil {
 		// The rest are still pending: a rerun carries on.
 		runErr = fmt.Errorf("reading the directory again failed part-way: %w", readErr)
@@ -317,6 +346,26 @@ func sendLive(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 		return withHint(runErr, "what was sent is recorded; nudge status %s shows where the wave stands", w.ID)
 	}
 	return nil
+}
+
+// deliverClock is the delivery engine's clock: the system clock, moved to
+// NUDGE_NOW when that is set, so that the times the engine records and the
+// 24-hour windows read from the ledger at e.now agree in a rehearsal.
+func (e *env) deliverClock() deliver.Clock {
+	offset := e.now().Sub(time.Now())
+	if offset > -time.Second && offset < time.Second {
+		return deliver.SystemClock{}
+	}
+	return shiftedClock{offset: offset}
+}
+
+// shiftedClock is the system clock moved by offset.
+type shiftedClock struct{ offset time.Duration }
+
+func (c shiftedClock) Now() time.Time { return time.Now().Add(c.offset) }
+
+func (c shiftedClock) Sleep(ctx context.Context, d time.Duration) error {
+	return deliver.SystemClock{}.Sleep(ctx, d)
 }
 
 // journal records the engine's progress in the ledger.
