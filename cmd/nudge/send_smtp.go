@@ -352,7 +352,7 @@ func sendWave(e *env, p *project, w *campaign.Wave, o *sendOptions, rt *route, l
 // NUDGE_NOW when that is set, so that the times the engine records and the
 // 24-hour windows read from the ledger at e.now agree in a rehearsal.
 func (e *env) deliverClock() deliver.Clock {
-	offset := e.now().Sub(time.Now())
+	offset := time.Until(e.now())
 	if offset > -time.Second && offset < time.Second {
 		return deliver.SystemClock{}
 	}

@@ -70,7 +70,7 @@ type indexRow struct {
 type pieceLink struct{ Title, Href string }
 
 func (s *Server) index(w http.ResponseWriter, r *http.Request) {
-	st, loadErr, v := s.snapshot()
+	st, v, loadErr := s.snapshot()
 	data := struct {
 		Head   common
 		Source string
@@ -153,7 +153,7 @@ type request struct {
 
 // lookup finds the kind and group a piece URL names, or answers 404.
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (*request, bool) {
-	st, loadErr, v := s.snapshot()
+	st, v, loadErr := s.snapshot()
 	k, ok := kindNamed(r.PathValue("kind"))
 	var g *group
 	if ok {
@@ -362,7 +362,7 @@ func (s *Server) eventStream(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("X-Accel-Buffering", "no")
-	_, _, v := s.snapshot()
+	_, v, _ := s.snapshot()
 	fmt.Fprintf(w, "event: version\ndata: %d\n\n", v)
 	fl.Flush()
 	ping := time.NewTicker(25 * time.Second)

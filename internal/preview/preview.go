@@ -232,10 +232,10 @@ func (s *Server) Reload(ctx context.Context) {
 }
 
 // snapshot is what one request works with, taken under the lock.
-func (s *Server) snapshot() (*state, error, int64) {
+func (s *Server) snapshot() (st *state, version int64, loadErr error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.st, s.loadErr, s.version
+	return s.st, s.version, s.loadErr
 }
 
 // broker fans version numbers out to the open event streams.

@@ -1408,10 +1408,7 @@ func TestLoadSnapshotDemo(t *testing.T) {
 		t.Errorf("served %d users, the snapshot has %d (or in another order)", len(got), len(wantUsers))
 	}
 	// Round trip: every property of every user comes back as saved.
-	var sel []string
-	for _, k := range keys(t, wantUsers[0]) {
-		sel = append(sel, k)
-	}
+	sel := keys(t, wantUsers[0])
 	got = got[:0]
 	for _, p := range walk(t, s, tok, "/v1.0/users?$top=999&$select="+strings.Join(sel, ","), nil) {
 		got = append(got, p.Value...)
