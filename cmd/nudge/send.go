@@ -33,6 +33,7 @@ type sendOptions struct {
 	limit        int
 	only         []string
 	retryUnknown bool
+	updates      bool // invite waves: send only changed invitations
 }
 
 func newSendCmd(e *env) *cobra.Command {
@@ -81,6 +82,7 @@ section's credential. No secret is ever written anywhere.`,
 	f.IntVar(&o.limit, "limit", 0, "send at most this many messages in this run")
 	f.StringSliceVar(&o.only, "only", nil, "send only to these people (UPN or mail, comma-separated)")
 	f.BoolVar(&o.retryUnknown, "retry-unknown", false, "also send to people whose earlier attempt ended in an unknown state (they may get it twice)")
+	f.BoolVar(&o.updates, "updates", false, "for a wave with sessions: true, send only updates and cancellations of invitations already sent")
 	return cmd
 }
 
@@ -112,6 +114,12 @@ func runSend(e *env, o *sendOptions, waveID string) error {
 	}
 	if _, err := p.engine.Prepare(w.Template, p.c.Defaults.Locale); err != nil {
 		return withHint(fmt.Errorf("wave %q (%s:%d): %w", w.ID, p.c.File, w.TemplateLine, err), "`nudge check` lists every template problem at once")
+	}
+	if w.Sessions {
+		return sendInvites(e, p, w, o)
+	}
+	if o.updates {
+		return usageError("--updates: wave %s is not an invitation (sessions: true)", w.ID)
 	}
 	if o.via == "outbox" {
 		return sendToOutbox(e, p, w, o)

@@ -45,6 +45,12 @@ else from sessions.office_locations, else sessions.usage_locations, else
 defaults.time_zone; -v lists everyone with their session, zone and the rule
 that decided it.
 
+With --wave naming a wave with sessions: true, people already invited keep the
+session the ledger says they were sent (adding people never moves anyone),
+and --ics gives their files the SEQUENCE sent. reschedule and cancel edit a
+session in campaign.yaml in place; nudge send WAVE --updates then sends the
+change.
+
 --ics writes output/<campaign>/invites/: one METHOD:REQUEST invitation per
 person (<session>/<address>.ics) and one METHOD:PUBLISH "add to calendar" file
 per session (<session>.ics), replacing the folder only when all are written.
@@ -57,6 +63,7 @@ seats are missing.`,
 	sourceFlag(cmd.Flags(), &o.source)
 	cmd.Flags().StringVar(&o.wave, "wave", "", "only people in this wave's audiences")
 	cmd.Flags().BoolVar(&o.ics, "ics", false, "also write the calendar files to output/<campaign>/invites/")
+	cmd.AddCommand(newSessionsRescheduleCmd(e), newSessionsCancelCmd(e))
 	return cmd
 }
 
@@ -64,15 +71,23 @@ seats are missing.`,
 type assignment struct {
 	sessions []invite.Session
 	people   []invite.Person
+	// invited are people with an invitation (in sent) who are no longer
+	// in the audiences: they get no new session but still get updates.
+	invited  []invite.Person
 	upn      map[string]string // by person id
+	audience map[string]string // by person id, for people
+	dir      map[string]*directory.Person
+	sent     map[string]invite.Sent // from the ledger; nil when none
 	result   *invite.Result
 	hours    invite.Hours
 	source   string
 }
 
 // assign reads the directory and assigns the people of wave (all
-// audiences when empty) to the campaign's sessions.
-func (e *env) assign(p *project, source, wave string) (*assignment, error) {
+// audiences when empty) to the campaign's sessions; sent is what the
+// ledger says each person was last sent (nil: nobody invited yet), so
+// that nobody already invited moves.
+func (e *env) assign(p *project, source, wave string, sent map[string]invite.Sent) (*assignment, error) {
 	var among []string
 	if wave != "" {
 		w, ok := p.c.Wave(wave)
@@ -81,25 +96,40 @@ func (e *env) assign(p *project, source, wave string) (*assignment, error) {
 		}
 		among = w.Audiences
 	}
-	a := &assignment{sessions: invite.Sessions(p.c), upn: map[string]string{}, hours: invite.HoursOf(p.c)}
+	a := &assignment{sessions: invite.Sessions(p.c), upn: map[string]string{}, audience: map[string]string{}, dir: map[string]*directory.Person{}, sent: sent, hours: invite.HoursOf(p.c)}
 	zones := invite.NewZones(p.c)
-	s, err := e.eachPerson(p, source, func(person *directory.Person, matched []string) error {
-		if among != nil {
-			if _, ok := firstOf(matched, among); !ok {
-				return nil
+	s, err := e.eachIncluded(p, source, func(person *directory.Person, matched []string) error {
+		aud, in := firstOf(matched, among)
+		if among == nil {
+			aud, in = firstOf(matched, matched)
+		}
+		_, was := sent[person.ID]
+		if !in && !was {
+			return nil
+		}
+		ip := invite.NewPerson(person, p.c, zones)
+		if in {
+			a.people = append(a.people, ip)
+			a.audience[person.ID] = aud
+		} else {
+			a.invited = append(a.invited, ip)
+			if len(among) > 0 {
+				// Their updates link the guides of the wave's audience.
+				a.audience[person.ID] = among[0]
 			}
 		}
-		a.people = append(a.people, invite.NewPerson(person, p.c, zones))
 		a.upn[person.ID] = person.UserPrincipalName
+		if sent != nil {
+			pc := *person
+			a.dir[person.ID] = &pc
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	a.source = s.sourceName
-	// The ledger will hold who was sent which session (issue 7, part 4);
-	// until then every run starts from nobody invited.
-	a.result = invite.Assign(a.people, a.sessions, invite.Options{Hours: a.hours, Now: e.now()})
+	a.result = invite.Assign(a.people, a.sessions, invite.Options{Hours: a.hours, Now: e.now(), Previous: invite.Previous(sent)})
 	return a, nil
 }
 
@@ -141,7 +171,11 @@ func runSessions(e *env, o *sessionsOptions) error {
 	if len(p.c.Sessions.List) == 0 {
 		return withHint(fmt.Errorf("%s has no sessions", p.c.File), "add a sessions: section with a list: of Q&A sessions (id, title, start, zone, join_url, capacity)")
 	}
-	a, err := e.assign(p, o.source, o.wave)
+	sent, err := e.invitesSent(p, o.wave)
+	if err != nil {
+		return err
+	}
+	a, err := e.assign(p, o.source, o.wave, sent)
 	if err != nil {
 		return err
 	}
@@ -312,7 +346,7 @@ func (e *env) writeInvites(p *project, a *assignment) (string, int, error) {
 		if err := os.Mkdir(filepath.Join(stage, s.ID), 0o755); err != nil {
 			return "", 0, err
 		}
-		// The ledger will carry SEQUENCE (issue 7, part 4); 0 until then.
+		// PUBLISH files are for people not invited: no ledger behind them.
 		if err := write(s.ID+".ics", sender.Publish(s, 0)); err != nil {
 			return "", 0, fmt.Errorf("session %s: %w", s.ID, err)
 		}
@@ -325,7 +359,15 @@ func (e *env) writeInvites(p *project, a *assignment) (string, int, error) {
 			continue
 		}
 		name := filepath.Join(sid, fileSafe(person.Email)+".ics")
-		if err := write(name, sender.Request(byID[sid], person, 0)); err != nil {
+		// The SEQUENCE of what was sent, or of the update --updates sends.
+		seq := 0
+		if last, ok := a.sent[person.ID]; ok && last.Session == sid {
+			seq = last.Sequence
+			if last.Cancelled || last.Fingerprint != invite.Fingerprint(byID[sid]) {
+				seq++
+			}
+		}
+		if err := write(name, sender.Request(byID[sid], person, seq)); err != nil {
 			// One bad address does not stop the others.
 			fmt.Fprintf(e.stderr, "nudge: %s (%s): %v: skipped\n", a.who(person), untrusted.OneLine(person.ID), err)
 			continue
@@ -373,7 +415,7 @@ func checkSessions(e *env, p *project, report func(render.Finding)) {
 	if len(p.c.Sessions.List) == 0 {
 		return
 	}
-	a, err := e.assign(p, "", "")
+	a, err := e.assign(p, "", "", nil)
 	if err != nil {
 		report(render.Finding{Error: true, Msg: "sessions: " + err.Error()})
 		return

@@ -94,6 +94,8 @@ CREATE TABLE people (
 	department TEXT NOT NULL
 ) STRICT, WITHOUT ROWID;
 `,
+	// 3: invites: the calendar invitations of invite waves (invites.go).
+	migrationInvites,
 }
 
 // migrate brings db up to len(migrations) in one transaction. The

@@ -375,12 +375,17 @@ func (l *Ledger) RecoverInterrupted(ctx context.Context) (int, error) {
 // window frees up. Rows still sending or left unknown count too, at their
 // last attempt: the server may have taken them, and a cap must err on the
 // side of fewer messages. Retried and failed attempts do not count.
+// Calendar invitations (invites.go) count the same way.
 func (l *Ledger) SentSince(ctx context.Context, sender string, t time.Time) ([]time.Time, error) {
 	rows, err := l.r.QueryContext(ctx, `
 		SELECT sent_at FROM sends WHERE sender = ?1 AND status = 'sent' AND sent_at >= ?2
 		UNION ALL
 		SELECT last_attempt_at FROM sends
 		WHERE status IN ('sending', 'unknown') AND sender = ?1 AND last_attempt_at >= ?2
+		UNION ALL
+		SELECT sent_at FROM invites WHERE sender = ?1 AND status = 'sent' AND sent_at >= ?2
+		UNION ALL
+		SELECT started_at FROM invites WHERE sender = ?1 AND status = 'sending' AND started_at >= ?2
 		ORDER BY 1`, sender, ts(t))
 	if err != nil {
 		return nil, fmt.Errorf("ledger: sent since: %w", err)

@@ -50,7 +50,28 @@ type PersonView[T text] struct {
 // Data is the dot of email templates: a person and the campaign.
 type Data[T text] struct {
 	Person PersonView[T]
+	// Session is the Q&A session of an invitation (a wave with
+	// sessions: true); empty otherwise. Updated and Cancelled say the
+	// message changes or cancels an invitation sent before.
+	Session SessionView[T]
 	Common[T]
+}
+
+// SessionView is what an invitation's template sees of its session: Start
+// and End are in the person's own zone, Time is Start's clock time there
+// ("15:00 CET").
+type SessionView[T text] struct {
+	ID, Title, JoinURL, Room, Host T
+	Start, End                     time.Time
+	Time, Zone                     T
+	Updated, Cancelled             bool
+}
+
+// Session says which Q&A session an invitation is for.
+type Session struct {
+	ID, Title, JoinURL, Room, Host string
+	Start, End                     time.Time // in the person's zone
+	Updated, Cancelled             bool
 }
 
 // Common is what every template sees whoever it is for; it is the dot of
@@ -72,6 +93,7 @@ type Common[T text] struct {
 // Context says which wave and audience a piece is rendered for.
 type Context struct {
 	WaveID, WaveName, Audience string
+	Session                    *Session // an invitation's session, or nil
 }
 
 func newData[T text](c *campaign.Campaign, p *directory.Person, ctx Context, locale string) *Data[T] {
@@ -101,6 +123,13 @@ func newData[T text](c *campaign.Campaign, p *directory.Person, ctx Context, loc
 	d.Wave.ID, d.Wave.Name = T(ctx.WaveID), T(ctx.WaveName)
 	d.Audience = T(ctx.Audience)
 	d.Locale = T(locale)
+	if s := ctx.Session; s != nil {
+		d.Session = SessionView[T]{
+			ID: T(s.ID), Title: T(s.Title), JoinURL: T(s.JoinURL), Room: T(s.Room), Host: T(s.Host),
+			Start: s.Start, End: s.End, Time: T(s.Start.Format("15:04 MST")), Zone: T(s.Start.Location().String()),
+			Updated: s.Updated, Cancelled: s.Cancelled,
+		}
+	}
 	return d
 }
 
