@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nudge-passkeys/nudge/internal/atomicfile"
 	"github.com/nudge-passkeys/nudge/internal/directory"
 	"github.com/nudge-passkeys/nudge/internal/handout"
 	"github.com/nudge-passkeys/nudge/internal/printpdf"
@@ -182,7 +183,7 @@ func runHandouts(e *env, o *handoutsOptions, copiesSet bool) error {
 	if o.html {
 		for _, b := range batches {
 			path := filepath.Join(dir, b.Slug+".html")
-			if err := writeFileAtomic(path, b.HTML); err != nil {
+			if err := atomicfile.WriteBytes(path, 0o644, b.HTML); err != nil {
 				return err
 			}
 			fmt.Fprintln(e.stdout, path)
@@ -227,29 +228,4 @@ func ext(html bool) string {
 		return ".html"
 	}
 	return ".pdf"
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// folder, so path is never half-written.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

@@ -54,11 +54,7 @@ func graphFixture(t *testing.T, s *graphtest.Server) string {
 
 func demoTenant(t *testing.T) *graphtest.Tenant {
 	t.Helper()
-	sub, err := fs.Sub(content.FS, "demo-tenant")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tenant, err := graphtest.LoadSnapshot(sub)
+	tenant, err := graphtest.Demo()
 	if err != nil {
 		t.Fatal(err)
 	}

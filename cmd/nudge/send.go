@@ -164,16 +164,22 @@ func (e *env) waveTargets(p *project, w *campaign.Wave, o *sendOptions, skip fun
 	}
 }
 
+// stageOutbox returns a wave's outbox folder and a new staging folder
+// beside it. The outbox is replaced as a whole (replaceDir), so that it
+// holds exactly one dry run's messages; the caller removes stage.
+func (e *env) stageOutbox(p *project, w *campaign.Wave) (dir, stage string, err error) {
+	dir = filepath.Join(e.campaignDir(p), "outbox", w.ID)
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return "", "", err
+	}
+	stage, err = os.MkdirTemp(filepath.Dir(dir), ".send-")
+	return dir, stage, err
+}
+
 // sendToOutbox is the dry run: the wave's messages as files, nothing
 // recorded.
 func sendToOutbox(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
-	// The wave's outbox folder is replaced as a whole, so that it holds
-	// exactly this dry run's messages.
-	dir := filepath.Join(e.campaignDir(p), "outbox", w.ID)
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return err
-	}
-	stage, err := os.MkdirTemp(filepath.Dir(dir), ".send-")
+	dir, stage, err := e.stageOutbox(p, w)
 	if err != nil {
 		return err
 	}

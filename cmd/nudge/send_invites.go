@@ -309,11 +309,7 @@ func (e *env) inviteMessage(p *project, w *campaign.Wave, a *assignment, sender 
 // inviteOutbox is the dry run of an invite wave: the messages as files
 // under outbox/<wave>/<session>/, nothing recorded.
 func (e *env) inviteOutbox(p *project, w *campaign.Wave, a *assignment, sender invite.Sender, acts []invite.Action) error {
-	dir := filepath.Join(e.campaignDir(p), "outbox", w.ID)
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return err
-	}
-	stage, err := os.MkdirTemp(filepath.Dir(dir), ".send-")
+	dir, stage, err := e.stageOutbox(p, w)
 	if err != nil {
 		return err
 	}

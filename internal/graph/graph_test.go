@@ -30,11 +30,7 @@ var fast = graph.RetryPolicy{MaxThrottled: 8, MaxTransient: 4, BaseDelay: 10 * t
 // demo is the embedded demo tenant as a graphtest tenant.
 func demo(t testing.TB) *graphtest.Tenant {
 	t.Helper()
-	sub, err := fs.Sub(content.FS, "demo-tenant")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tenant, err := graphtest.LoadSnapshot(sub)
+	tenant, err := graphtest.Demo()
 	if err != nil {
 		t.Fatal(err)
 	}

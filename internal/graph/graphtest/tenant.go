@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nudge-passkeys/nudge/content"
 	"io/fs"
 	"path"
 	"strings"
@@ -198,4 +199,14 @@ func readCollection(fsys fs.FS, first string, required bool) ([]json.RawMessage,
 		}
 	}
 	return rows, nil
+}
+
+// Demo is the demo tenant embedded in nudge (content/demo-tenant), served
+// as a live one.
+func Demo() (*Tenant, error) {
+	sub, err := fs.Sub(content.FS, "demo-tenant")
+	if err != nil {
+		return nil, err
+	}
+	return LoadSnapshot(sub)
 }
