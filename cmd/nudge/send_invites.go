@@ -194,12 +194,13 @@ func sendInvites(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 			return e.inviteMessage(p, w, a, sender, act, e.now())
 		}})
 	}
+	progress, progressDone := e.sendMeter("wave "+w.ID, len(jobs))
 	eng := &deliver.Engine{
 		Mailboxes: rt.boxes,
 		Total:     len(jobs),
 		Journal:   j,
 		Clock:     e.deliverClock(),
-		Progress:  newProgress(e.stderr, len(jobs), e.now).update,
+		Progress:  progress,
 		Log:       e.log,
 	}
 	rep, runErr := eng.Run(e.ctx, func(yield func(deliver.Job) bool) {
@@ -209,6 +210,7 @@ func sendInvites(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 			}
 		}
 	})
+	progressDone()
 	counts := ledger.RunCounts{Planned: len(jobs), Sent: rep.Sent, Failed: len(rep.Failed), Retried: len(rep.Deferred), Unknown: len(rep.Unknown)}
 	if err := l.FinishRun(e.ctx, runID, e.now(), counts); err != nil && runErr == nil {
 		runErr = err

@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"iter"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -290,16 +288,17 @@ func sendWave(e *env, p *project, w *campaign.Wave, o *sendOptions, rt *route, l
 			}
 		}
 	}
-	prog := newProgress(e.stderr, toSend.Len(), e.now)
+	progress, progressDone := e.sendMeter("wave "+w.ID, toSend.Len())
 	eng := &deliver.Engine{
 		Mailboxes: boxes,
 		Total:     toSend.Len(),
 		Journal:   &journal{l: l, run: runID, retryUnknown: o.retryUnknown},
 		Clock:     e.deliverClock(),
-		Progress:  prog.update,
+		Progress:  progress,
 		Log:       e.log,
 	}
 	rep, runErr := eng.Run(e.ctx, jobs)
+	progressDone()
 	out.rep = rep
 	if runErr == nil && readErr != nil {
 		// The rest are still pending: a rerun carries on.
@@ -469,31 +468,15 @@ func roundDuration(d time.Duration) string {
 	}
 }
 
-// progress reports sending on stderr, a line every 30 seconds: plain
-// lines suit logs from schedulers as well as terminals.
-type progress struct {
-	mu    sync.Mutex
-	w     io.Writer
-	total int
-	now   func() time.Time
-	last  time.Time
-}
-
-func newProgress(w io.Writer, total int, now func() time.Time) *progress {
-	return &progress{w: w, total: total, now: now, last: now()}
-}
-
-func (pr *progress) update(s deliver.Progress) {
-	pr.mu.Lock()
-	defer pr.mu.Unlock()
-	now := pr.now()
-	if now.Sub(pr.last) < 30*time.Second {
-		return
-	}
-	pr.last = now
-	fmt.Fprintf(pr.w, "nudge: %d/%d sent, %d failed, %.1f a minute", s.Sent, pr.total, s.Failed, s.Rate)
-	if !s.ETA.IsZero() {
-		fmt.Fprintf(pr.w, ", last by %s", s.ETA.Local().Format("Mon 15:04"))
-	}
-	fmt.Fprintln(pr.w)
+// sendMeter shows a wave's sending: a bar with rate and ETA on a terminal,
+// a plain line every few seconds in a scheduled job's log.
+func (e *env) sendMeter(label string, total int) (progress func(deliver.Progress), done func()) {
+	m := e.newMeter(label, "sent")
+	return func(pr deliver.Progress) {
+		note := fmt.Sprintf(" %d failed, %.1f a minute", pr.Failed, pr.Rate)
+		if !pr.ETA.IsZero() {
+			note += ", last by " + pr.ETA.Local().Format("Mon 15:04")
+		}
+		m.set("sent", pr.Sent, total, note)
+	}, m.done
 }
