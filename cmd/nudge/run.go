@@ -2,9 +2,13 @@ package main
 
 // nudge run is what a scheduler calls every few minutes. Its policy:
 //
-//   - Due means send_at has passed. Due waves go out in send_at order, each
-//     through sendWave, the code nudge send WAVE --via smtp|graph --yes
-//     runs, so pacing, retries and exactly-once are the same.
+//   - Due means send_at has passed, or the wave has after:. Due waves go
+//     out in send_at order, each through sendWave, the code nudge send WAVE
+//     --via smtp|graph --yes runs, so pacing, retries and exactly-once are
+//     the same. With after:, window: or skip: in the campaign, sendWave is
+//     given a per-person filter (schedule.Due): only people inside their
+//     window, not on a skipped date, and sent the earlier wave at least the
+//     offset ago get a row and a message; the others wait for a later run.
 //   - The run lock (nudge.db.lock) is taken once for the whole run. A run
 //     that finds it held waits --wait, then says so in one line on stderr
 //     and exits 0: with a wave taking hours under the daily cap, a busy
@@ -28,6 +32,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nudge-passkeys/nudge/internal/campaign"
+	"github.com/nudge-passkeys/nudge/internal/directory"
+	"github.com/nudge-passkeys/nudge/internal/invite"
 	"github.com/nudge-passkeys/nudge/internal/ledger"
 	"github.com/nudge-passkeys/nudge/internal/schedule"
 )
@@ -53,7 +59,16 @@ asks for confirmation: scheduling it is the confirmation. Each wave goes out
 exactly as nudge send WAVE --via smtp|graph --yes would send it (same pacing,
 retries and ledger), so a wave larger than a day's cap carries on at the next
 run after the 24-hour window frees up, and nobody gets a wave twice. Waves
-without send_at are never sent by run (use nudge send).
+with neither send_at nor after: are never sent by run (use nudge send).
+
+A wave with after: announce + 7d goes to each person 7 days after announce
+was sent to that person (the ledger's time), never to someone announce did
+not reach. A wave with window: goes only on its days and hours, in each
+recipient's zone (their mailbox setting, else sessions: office_locations or
+usage_locations, else defaults.time_zone) or the window's fixed zone, and
+never on its skip: dates. The audiences are read afresh each run, so a
+reminder never reaches someone who registered a passkey since. The line for
+a wave with people still waiting says how many and when the next goes.
 
 How it sends: --via smtp or --via graph; without --via, by Microsoft Graph
 when the campaign has a graph_mail: section, else by SMTP when it has an
@@ -130,8 +145,9 @@ func dueWaves(c *campaign.Campaign, now time.Time) (due []campaign.Wave, next *c
 	for i := range c.Waves {
 		w := c.Waves[i]
 		switch {
-		case w.SendTime.IsZero():
-		case !w.SendTime.After(now):
+		case !w.Scheduled():
+		case w.SendTime.IsZero(), !w.SendTime.After(now):
+			// A wave with after: and no send_at is due person by person.
 			due = append(due, w)
 		case next == nil || w.SendTime.Before(next.SendTime):
 			next = &c.Waves[i]
@@ -224,9 +240,18 @@ func runRun(e *env, o *runOptions) error {
 	// person at a terminal; run prints one line per wave instead.
 	quiet := *e
 	quiet.stdout = io.Discard
-	so := &sendOptions{source: o.source, via: via, yes: true}
 	for _, s := range pending {
 		w, _ := p.c.Wave(s.ID)
+		if s.Recipients != nil && !s.Due {
+			fmt.Fprintf(e.stdout, "nudge run %s: wave %s: %s\n", stamp, w.ID, notDueLine(s, loc))
+			continue
+		}
+		so := &sendOptions{source: o.source, via: via, yes: true}
+		if timed(p.c) {
+			if so.due, err = e.dueFilter(p, w, l, now); err != nil {
+				return err
+			}
+		}
 		var out waveOutcome
 		err := sendWave(&quiet, p, w, so, rt, l, "run", &out)
 		fmt.Fprintf(e.stdout, "nudge run %s: wave %s: %s\n", stamp, w.ID, outcomeLine(out, loc))
@@ -247,6 +272,9 @@ func outcomeLine(out waveOutcome, loc *time.Location) string {
 	s := fmt.Sprintf("%d sent, %d failed, %d unknown, %d still pending", r.Sent, len(r.Failed), len(r.Unknown), left)
 	if out.noLonger > 0 {
 		s += fmt.Sprintf(", %d skipped (no longer in the audience)", out.noLonger)
+	}
+	if out.notDue > 0 {
+		s += fmt.Sprintf(", %d not due yet (window, after: or skip:)", out.notDue)
 	}
 	if r.StoppedAtQuota {
 		s += fmt.Sprintf("; daily cap reached, the next run after %s carries on", r.ResumeAt.In(loc).Format(localLayout))
@@ -273,6 +301,9 @@ func runDry(e *env, p *project, o *runOptions, via string, due []campaign.Wave) 
 	budget := tl.LeftToday
 	for _, s := range tl.Slots {
 		n := s.Pending
+		if s.Recipients != nil {
+			n = s.DueNow // the others wait for their window or after:
+		}
 		if tl.PerDay > 0 {
 			n = min(n, budget)
 			budget -= n
@@ -348,4 +379,52 @@ func sumPending(ss []schedule.Slot) int {
 		n += s.Pending
 	}
 	return n
+}
+
+// timed reports whether any wave has after:, window: or skip:, which make
+// due a per-person question.
+func timed(c *campaign.Campaign) bool {
+	for _, w := range c.Waves {
+		t := &w.Timing
+		if t.After != "" || t.Windowed || len(t.Skip) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// dueFilter says, per person, whether w is due at now: inside the window in
+// their zone (the same resolution invitations use), not on a skipped date,
+// and, with after:, the earlier wave sent to them at least the offset ago
+// (the ledger's sent_at). Audience and already-sent are sendWave's part.
+func (e *env) dueFilter(p *project, w *campaign.Wave, l *ledger.Ledger, now time.Time) (func(*directory.Person) bool, error) {
+	prev := map[string]time.Time{}
+	if w.Timing.After != "" {
+		err := l.EachSend(e.ctx, w.Timing.After, func(s ledger.Send) error {
+			if s.Status == ledger.StatusSent && !s.SentAt.IsZero() {
+				prev[s.PersonID] = s.SentAt
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	zones := invite.NewZones(p.c)
+	return func(person *directory.Person) bool {
+		zone, _ := zones.Resolve(person)
+		return schedule.Due(&w.Timing, w.SendTime, now, prev[person.ID], zone)
+	}, nil
+}
+
+// notDueLine is the log line of a wave with people pending, none due now.
+func notDueLine(s schedule.Slot, loc *time.Location) string {
+	line := fmt.Sprintf("%d pending, none due now", s.Pending)
+	if !s.Start.IsZero() {
+		line += fmt.Sprintf(" (next at %s)", s.Start.In(loc).Format(localLayout))
+	}
+	if s.Waiting > 0 {
+		line += fmt.Sprintf("; %d wait for wave %s to reach them", s.Waiting, s.Timing.After)
+	}
+	return line
 }

@@ -22,13 +22,7 @@ import (
 func scheduleFixture(t *testing.T, dir string, n int, host string, port int, perDay int) {
 	t.Helper()
 	sendFixture(t, dir, n, host, port, 6000)
-	file := filepath.Join(dir, "campaign.yaml")
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(data)
-	for _, r := range [][2]string{
+	rewrite(t, filepath.Join(dir, "campaign.yaml"), [][2]string{
 		{"per_day: 100000", "per_day: " + strings.TrimSpace(itoa(perDay))},
 		{"deadline: 2027-01-29}", "deadline: 2027-01-29, time_zone: Europe/Paris}"},
 		{"    template: announce\n", `    template: announce
@@ -41,9 +35,21 @@ func scheduleFixture(t *testing.T, dir string, n int, host string, port int, per
     audiences: [ready]
     template: thanks
 `},
-	} {
+	})
+}
+
+// rewrite replaces, once each, the first of every pair in file by the
+// second, failing when one is not there.
+func rewrite(t *testing.T, file string, pairs [][2]string) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	for _, r := range pairs {
 		if !strings.Contains(s, r[0]) {
-			t.Fatalf("fixture campaign lacks %q", r[0])
+			t.Fatalf("%s lacks %q", file, r[0])
 		}
 		s = strings.Replace(s, r[0], r[1], 1)
 	}

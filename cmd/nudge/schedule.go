@@ -17,6 +17,7 @@ import (
 	"github.com/nudge-passkeys/nudge/internal/campaign"
 	"github.com/nudge-passkeys/nudge/internal/deliver"
 	"github.com/nudge-passkeys/nudge/internal/directory"
+	"github.com/nudge-passkeys/nudge/internal/invite"
 	"github.com/nudge-passkeys/nudge/internal/ledger"
 	"github.com/nudge-passkeys/nudge/internal/schedule"
 )
@@ -45,6 +46,13 @@ span and when the last should go.
 
 Waves go out in send_at order through the same mailboxes, so they share the
 daily caps: a wave due while an earlier one is still sending waits for it.
+With after:, window: or skip:, each person's message is placed on its own:
+not before send_at, a wave with after: the offset after the earlier wave
+reached that person (sent, or as this timeline places it), inside the
+window in their zone, never on a skipped date, under the caps. The table
+then shows a follow-up wave as "after announce + 7d", and a line per wave
+gives the people per date; "wait for wave X" counts people the earlier
+wave has not reached and will not (failed, skipped, or a manual wave).
 Warnings (on stderr) name such overlaps, waves whose send_at has passed with
 people still pending, and waves with no send_at, which only nudge send sends.
 
@@ -177,10 +185,16 @@ func (e *env) timeline(p *project, source string, l *ledger.Ledger, waves []camp
 	now := e.now()
 	ws := make([]schedule.Wave, len(waves))
 	done := make([]map[string]bool, len(waves))
+	// With after:, window: or skip:, the timeline places people one by
+	// one, in their own zones, from when each was sent the earlier wave.
+	perPerson := timed(p.c)
 	for i := range waves {
 		w := &waves[i]
-		ws[i] = schedule.Wave{ID: w.ID, SendAt: w.SendTime, Audiences: w.Audiences}
+		ws[i] = schedule.Wave{ID: w.ID, SendAt: w.SendTime, Audiences: w.Audiences, Timing: w.Timing}
 		done[i] = map[string]bool{}
+		if perPerson {
+			ws[i].Recipients = []schedule.Recipient{}
+		}
 		if l == nil {
 			continue
 		}
@@ -198,11 +212,32 @@ func (e *env) timeline(p *project, source string, l *ledger.Ledger, waves []camp
 			return schedule.Timeline{}, err
 		}
 	}
+	// When each person was sent the wave each after: names, whether or
+	// not that wave is on this timeline.
+	prevSent := map[string]map[string]time.Time{}
+	for i := range waves {
+		a := waves[i].Timing.After
+		if a == "" || l == nil || prevSent[a] != nil {
+			continue
+		}
+		prevSent[a] = map[string]time.Time{}
+		err := l.EachSend(e.ctx, a, func(s ledger.Send) error {
+			if s.Status == ledger.StatusSent {
+				prevSent[a][s.PersonID] = s.SentAt
+			}
+			return nil
+		})
+		if err != nil {
+			return schedule.Timeline{}, err
+		}
+	}
 	// One read of the directory for every wave, choosing people as
 	// waveTargets does (first matching audience, one message per address
 	// per wave): reading it once per wave would triple the time at 100k.
 	addrs := newAddresses()
+	zones := invite.NewZones(p.c)
 	_, err := e.eachPerson(p, source, func(person *directory.Person, matched []string) error {
+		var zone *time.Location
 		for i := range waves {
 			if _, ok := firstOf(matched, waves[i].Audiences); !ok || addrs.admit(waves[i].ID, person) != "" {
 				continue
@@ -210,6 +245,12 @@ func (e *env) timeline(p *project, source string, l *ledger.Ledger, waves []camp
 			ws[i].People++
 			if !done[i][person.ID] {
 				ws[i].Pending++
+			}
+			if perPerson {
+				if zone == nil {
+					zone, _ = zones.Resolve(person)
+				}
+				ws[i].Recipients = append(ws[i].Recipients, schedule.Recipient{ID: person.ID, Zone: zone, Done: done[i][person.ID], Prev: prevSent[waves[i].Timing.After][person.ID]})
 			}
 		}
 		return nil
@@ -245,8 +286,16 @@ func writeTimeline(e *env, p *project, tl schedule.Timeline, loc *time.Location)
 	fmt.Fprintf(tw, "WAVE\tSEND AT (%s)\tSEND AT (UTC)\tAUDIENCES\tPEOPLE\tSENT\tPENDING\tDAYS\tLAST BY\n", loc)
 	for _, s := range tl.Slots {
 		at, utc := "manual", "-"
-		if !s.Manual {
+		switch {
+		case !s.SendAt.IsZero():
 			at, utc = s.SendAt.In(loc).Format(localLayout), s.SendAt.UTC().Format(utcLayout)
+		case s.Timing.After != "":
+			at = "after " + s.Timing.After
+			if d := s.Timing.Offset; d%(24*time.Hour) == 0 && d > 0 {
+				at += fmt.Sprintf(" + %dd", d/(24*time.Hour))
+			} else if d > 0 {
+				at += " + " + strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
+			}
 		}
 		days, eta := "-", "-"
 		switch {
@@ -258,6 +307,20 @@ func writeTimeline(e *env, p *project, tl schedule.Timeline, loc *time.Location)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", s.ID, at, utc, strings.Join(s.Audiences, ","), s.People, s.Sent, s.Pending, days, eta)
 	}
 	tw.Flush()
+	for _, s := range tl.Slots {
+		if len(s.PerDate) < 2 && s.Waiting == 0 {
+			continue
+		}
+		var days []string
+		for _, d := range s.PerDate {
+			days = append(days, fmt.Sprintf("%s %d", d.Date, d.N))
+		}
+		line := fmt.Sprintf("%s per day: %s", s.ID, strings.Join(days, ", "))
+		if s.Waiting > 0 {
+			line += fmt.Sprintf("; %d wait for wave %s to reach them", s.Waiting, s.Timing.After)
+		}
+		fmt.Fprintln(e.stdout, line)
+	}
 }
 
 type timelineJSON struct {
@@ -278,19 +341,27 @@ type mailboxJSON struct {
 }
 
 type waveJSON struct {
-	ID        string   `json:"id"`
-	SendAt    string   `json:"send_at,omitempty"`
-	SendAtUTC string   `json:"send_at_utc,omitempty"`
-	Manual    bool     `json:"manual"`
-	Due       bool     `json:"due"`
-	Audiences []string `json:"audiences"`
-	People    int      `json:"people"`
-	Sent      int      `json:"sent"`
-	Done      int      `json:"done"`
-	Pending   int      `json:"pending"`
-	Start     string   `json:"first_at,omitempty"`
-	ETA       string   `json:"last_at,omitempty"`
-	Days      int      `json:"days"`
+	ID        string    `json:"id"`
+	SendAt    string    `json:"send_at,omitempty"`
+	SendAtUTC string    `json:"send_at_utc,omitempty"`
+	Manual    bool      `json:"manual"`
+	Due       bool      `json:"due"`
+	Audiences []string  `json:"audiences"`
+	People    int       `json:"people"`
+	Sent      int       `json:"sent"`
+	Done      int       `json:"done"`
+	Pending   int       `json:"pending"`
+	Start     string    `json:"first_at,omitempty"`
+	ETA       string    `json:"last_at,omitempty"`
+	Days      int       `json:"days"`
+	After     string    `json:"after,omitempty"`
+	PerDate   []dayJSON `json:"per_date,omitempty"`
+	Waiting   int       `json:"waiting,omitempty"`
+}
+
+type dayJSON struct {
+	Date string `json:"date"`
+	N    int    `json:"n"`
 }
 
 func writeTimelineJSON(e *env, p *project, tl schedule.Timeline, loc *time.Location) error {
@@ -316,7 +387,11 @@ func writeTimelineJSON(e *env, p *project, tl schedule.Timeline, loc *time.Locat
 			ID: s.ID, SendAt: rfc(s.SendAt, loc), SendAtUTC: rfc(s.SendAt, time.UTC), Manual: s.Manual, Due: s.Due,
 			Audiences: s.Audiences, People: s.People, Sent: s.Sent, Done: s.Done, Pending: s.Pending,
 			Start: rfc(s.Start, loc), ETA: rfc(s.ETA, loc), Days: s.Days,
+			After: s.Timing.After, Waiting: s.Waiting,
 		})
+		for _, d := range s.PerDate {
+			out.Waves[len(out.Waves)-1].PerDate = append(out.Waves[len(out.Waves)-1].PerDate, dayJSON{d.Date, d.N})
+		}
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")

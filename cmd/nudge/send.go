@@ -34,6 +34,9 @@ type sendOptions struct {
 	only         []string
 	retryUnknown bool
 	updates      bool // invite waves: send only changed invitations
+	// due, when set, says whether a person is due the wave now (its
+	// window, after: and skip:); nudge run sets it, nudge send does not.
+	due func(*directory.Person) bool
 }
 
 func newSendCmd(e *env) *cobra.Command {
@@ -60,7 +63,10 @@ Before sending, send prints how many messages will go and when the last will
 go, and asks for confirmation on a terminal (--yes for scheduled runs).
 The SMTP password comes from NUDGE_SMTP_PASSWORD. For auth: xoauth2 the
 access token comes from NUDGE_SMTP_TOKEN when set, else from the graph:
-section's credential. No secret is ever written anywhere.`,
+section's credential. No secret is ever written anywhere.
+
+A wave's after:, window: and skip: are for nudge run; nudge send WAVE sends
+now to everyone in the audiences still pending, and says so.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageError("send needs one wave, e.g. nudge send announce")
@@ -114,6 +120,10 @@ func runSend(e *env, o *sendOptions, waveID string) error {
 	}
 	if _, err := p.engine.Prepare(w.Template, p.c.Defaults.Locale); err != nil {
 		return withHint(fmt.Errorf("wave %q (%s:%d): %w", w.ID, p.c.File, w.TemplateLine, err), "`nudge check` lists every template problem at once")
+	}
+	if t := &w.Timing; (t.Windowed || t.After != "" || len(t.Skip) > 0) && o.redirectTo == "" {
+		// Asking for a wave by name is the decision to send it now.
+		fmt.Fprintf(e.stderr, "nudge send: wave %s has after:, window: or skip:; nudge send ignores them and sends to everyone in the audiences now (nudge run honours them)\n", w.ID)
 	}
 	if w.Sessions {
 		return sendInvites(e, p, w, o)

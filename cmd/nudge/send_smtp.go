@@ -115,6 +115,7 @@ func (e *env) recoverInterrupted(l *ledger.Ledger) error {
 // wave.
 type waveOutcome struct {
 	toSend, noLonger int
+	notDue           int // in the audiences and pending, but not due now
 	rep              deliver.Report
 }
 
@@ -184,6 +185,12 @@ func sendWave(e *env, p *project, w *campaign.Wave, o *sendOptions, rt *route, l
 			return err
 		}
 		planned.Add(t.person.ID)
+		if o.due != nil && !o.due(&t.person) {
+			// Not yet (window, after:): planned, so not taken for gone,
+			// but no ledger row until it is due.
+			out.notDue++
+			continue
+		}
 		batch = append(batch, ledger.Recipient{Key: ledger.Key{Wave: w.ID, PersonID: t.person.ID}, UPN: t.person.UserPrincipalName, Mail: t.person.Mail, Audience: t.audience, Locale: t.locale})
 		if len(batch) >= planBatch {
 			if err := flushPlan(); err != nil {

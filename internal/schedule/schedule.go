@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nudge-passkeys/nudge/internal/campaign"
 	"github.com/nudge-passkeys/nudge/internal/deliver"
 )
 
@@ -43,6 +44,11 @@ type Wave struct {
 	// unknown, skipped, or being sent), Pending are the people in the
 	// audiences now who have none and so are still to be sent.
 	Sent, Done, Pending int
+	// Timing is the wave's after:, window: and skip:. Recipients, when
+	// not nil, are the people in its audiences now, one by one: Plan then
+	// places each person's message in their own window (see people.go).
+	Timing     campaign.Timing
+	Recipients []Recipient
 }
 
 // Mailbox is one sending mailbox: its caps and when it sent in the last
@@ -67,6 +73,15 @@ type Slot struct {
 	// Days is how many calendar days (in the campaign's zone) the
 	// pending messages span, 0 when none.
 	Days int
+	// PerDate is how many pending messages go on each date (in the
+	// campaign's zone), in date order; set when the wave has Recipients.
+	PerDate []DateCount
+	// Waiting is how many pending people the earlier wave (after:) has
+	// not reached and will not: they get this wave only if it does.
+	Waiting int
+	// DueNow is how many pending people are due at Now, before the caps;
+	// set when the wave has Recipients.
+	DueNow int
 }
 
 // Timeline is the whole campaign's schedule.
@@ -105,7 +120,7 @@ func Plan(now time.Time, loc *time.Location, waves []Wave, boxes []Mailbox) Time
 
 	slots := make([]Slot, len(waves))
 	for i, w := range waves {
-		slots[i] = Slot{Wave: w, Manual: w.SendAt.IsZero()}
+		slots[i] = Slot{Wave: w, Manual: w.SendAt.IsZero() && w.Timing.After == ""}
 	}
 	// Scheduled waves by send_at, manual ones after, stable on ties.
 	slices.SortStableFunc(slots, func(a, b Slot) int {
@@ -120,12 +135,16 @@ func Plan(now time.Time, loc *time.Location, waves []Wave, boxes []Mailbox) Time
 		}
 		return a.SendAt.Compare(b.SendAt)
 	})
+	if byPerson(slots) {
+		planPeople(now, loc, slots, pacers, &tl)
+		return tl
+	}
 
 	free := now // when the previous wave's last message has gone
 	for i := range slots {
 		s := &slots[i]
 		if s.Manual {
-			tl.Warnings = append(tl.Warnings, fmt.Sprintf("wave %s has no send_at: nudge run never sends it; send it with nudge send %s", s.ID, s.ID))
+			tl.Warnings = append(tl.Warnings, manualWarning(s.ID))
 			continue
 		}
 		if s.Pending == 0 {
@@ -133,7 +152,7 @@ func Plan(now time.Time, loc *time.Location, waves []Wave, boxes []Mailbox) Time
 		}
 		s.Due = !s.SendAt.After(now)
 		if s.Due && s.SendAt.Before(now) {
-			tl.Warnings = append(tl.Warnings, fmt.Sprintf("wave %s was due %s and %d people are still pending: the next nudge run sends them", s.ID, s.SendAt.In(loc).Format("Mon 2 Jan 2006 15:04 MST"), s.Pending))
+			tl.Warnings = append(tl.Warnings, pastWarning(s, loc))
 		}
 		start := s.SendAt
 		if start.Before(free) {
@@ -217,4 +236,16 @@ func isAre(n int) string {
 		return "is"
 	}
 	return "are"
+}
+
+func manualWarning(id string) string {
+	return fmt.Sprintf("wave %s has no send_at: nudge run never sends it; send it with nudge send %s", id, id)
+}
+
+func pastWarning(s *Slot, loc *time.Location) string {
+	when := "the next nudge run sends them"
+	if s.Timing.Windowed {
+		when = "nudge run sends them when their send window is next open"
+	}
+	return fmt.Sprintf("wave %s was due %s and %d people are still pending: %s", s.ID, s.SendAt.In(loc).Format("Mon 2 Jan 2006 15:04 MST"), s.Pending, when)
 }
