@@ -43,6 +43,8 @@ type Campaign struct {
 	GraphMail GraphMail `yaml:"graph_mail"`
 	// Handouts configures printed key-kit inserts (`nudge handouts`).
 	Handouts Handouts `yaml:"handouts"`
+	// TAP says what Temporary Access Passes `nudge tap-letters` creates.
+	TAP TAP `yaml:"tap"`
 	// Templates is the template folder, relative to the campaign file.
 	Templates string     `yaml:"templates"`
 	Exclude   Exclude    `yaml:"exclude"`
@@ -220,6 +222,11 @@ type Wave struct {
 	// Sessions makes the wave an invitation: each person assigned a Q&A
 	// session gets the template's email carrying the calendar invitation.
 	Sessions bool `yaml:"sessions"`
+	// After, Window and Skip time a scheduled wave; see schedule.go.
+	After  string   `yaml:"after"`
+	Window *Window  `yaml:"window"`
+	Skip   []string `yaml:"skip"`
+	Timing Timing   `yaml:"-"`
 
 	Line         int       `yaml:"-"`
 	TemplateLine int       `yaml:"-"`
@@ -533,6 +540,7 @@ func (c *Campaign) validate() []problem {
 	c.validateGraph(add)
 	c.validateGraphMail(add)
 	c.validateHandouts(add)
+	c.validateTAP(add)
 	c.validateSessions(add)
 
 	// checkID checks the name or id (field) of entry i of a list: set,
@@ -591,6 +599,7 @@ func (c *Campaign) validate() []problem {
 			add(p+".send_at", "wave %q: invitations (sessions: true) are sent with nudge send %s, not scheduled: remove send_at", w.ID, w.ID)
 		}
 	}
+	c.validateSchedule(add)
 	return ps
 }
 

@@ -22,9 +22,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"golang.org/x/text/collate"
-	"golang.org/x/text/language"
-
 	"github.com/nudge-passkeys/nudge/internal/campaign"
 	"github.com/nudge-passkeys/nudge/internal/directory"
 	"github.com/nudge-passkeys/nudge/internal/qr"
@@ -231,51 +228,11 @@ func (m *Maker) Personal(people []Member) ([]*Batch, error) {
 	if len(people) == 0 {
 		return nil, ErrNoPeople
 	}
-	type site struct {
-		name    string
-		members []Member
-	}
-	bySite := map[string]*site{}
-	for _, p := range people {
-		name := strings.Join(strings.Fields(untrusted.OneLine(p.Person.OfficeLocation)), " ")
-		if name == "" {
-			name = Unassigned
-		}
-		key := strings.ToLower(name)
-		s, ok := bySite[key]
-		if !ok {
-			s = &site{name: name}
-			bySite[key] = s
-		}
-		s.members = append(s.members, p)
-	}
-	col := collate.New(language.Und, collate.IgnoreCase)
-	sites := make([]*site, 0, len(bySite))
-	for _, s := range bySite {
-		sites = append(sites, s)
-	}
-	sort.Slice(sites, func(i, j int) bool {
-		a, b := sites[i], sites[j]
-		if (a.name == Unassigned) != (b.name == Unassigned) {
-			return b.name == Unassigned
-		}
-		if c := col.CompareString(a.name, b.name); c != 0 {
-			return c < 0
-		}
-		return a.name < b.name
-	})
 	slugs := map[string]bool{}
 	var out []*Batch
-	for _, s := range sites {
-		sort.SliceStable(s.members, func(i, j int) bool {
-			a, b := s.members[i].Person, s.members[j].Person
-			if c := col.CompareString(sortName(a), sortName(b)); c != 0 {
-				return c < 0
-			}
-			return a.UserPrincipalName < b.UserPrincipalName
-		})
+	for _, s := range groupBySite(people, func(m Member) *directory.Person { return m.Person }) {
 		slug := uniqueSlug(Slug(s.name), slugs)
-		b, err := m.batch(s.name, slug, s.members, true)
+		b, err := m.batch(s.name, slug, s.items, true)
 		if err != nil {
 			return nil, err
 		}

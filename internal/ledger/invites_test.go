@@ -159,8 +159,8 @@ func TestMigrateVersion2(t *testing.T) {
 	}
 	db.Close()
 	l := openAt(t, path, Options{})
-	if v := userVersion(t, path); v != 3 || len(migrations) != 3 {
-		t.Errorf("user_version = %d with %d migrations, want 3", v, len(migrations))
+	if v := userVersion(t, path); v != len(migrations) || len(migrations) < 3 {
+		t.Errorf("user_version = %d with %d migrations, want the latest", v, len(migrations))
 	}
 	sendInvite(t, l, startRun(t, l), Key{"qa", "p1"}, Invite{Session: "s1", Fingerprint: "a"})
 	got, err := l.Invites(ctx, "qa")

@@ -88,7 +88,7 @@ func TestOpenMigratesEmptyFile(t *testing.T) {
 		rows.Scan(&n)
 		tables = append(tables, n)
 	}
-	want := []string{"adoption", "attempts", "invites", "people", "runs", "sends", "snapshots"}
+	want := []string{"adoption", "attempts", "invites", "people", "runs", "sends", "snapshots", "taps"}
 	if diff := cmp.Diff(want, tables); diff != "" {
 		t.Errorf("tables (-want +got):\n%s", diff)
 	}

@@ -96,6 +96,7 @@ CREATE TABLE people (
 `,
 	// 3: invites: the calendar invitations of invite waves (invites.go).
 	migrationInvites,
+	migrationTAPs, // 4: taps: Temporary Access Passes issued, never the pass (taps.go)
 }
 
 // migrate brings db up to len(migrations) in one transaction. The

@@ -1,0 +1,222 @@
+package handout
+
+// Temporary Access Pass letters. A letter carries a secret: the pass. It
+// is handed to this package only to be put in the print document, never
+// to the Markdown template (which sees the person, as every template
+// does, and so could be written to echo anything it is given): the page
+// around the Markdown places the pass, with html/template escaping. The
+// batch's HTML therefore holds passes, and the caller must treat it as
+// it treats the PDF (see cmd/nudge/tap_letters.go). The handover sheet
+// that starts each batch lists names and sign-in names, never passes.
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+
+	"github.com/nudge-passkeys/nudge/internal/campaign"
+	"github.com/nudge-passkeys/nudge/internal/directory"
+	"github.com/nudge-passkeys/nudge/internal/render"
+)
+
+// Papers a letter prints on, by --layout name.
+var Papers = map[string]Size{"a4": {210, 297}, "letter": {215.9, 279.4}}
+
+// LetterTemplate is the handout template of Temporary Access Pass letters.
+const LetterTemplate = "tap-letter"
+
+// Letter is one person's Temporary Access Pass letter.
+type Letter struct {
+	Person   *directory.Person
+	Audience string
+	// Pass is the secret printed on the letter.
+	Pass string
+	// From and Until bound the pass's validity, in the person's zone.
+	From, Until time.Time
+}
+
+// LetterOptions say how to print letters.
+type LetterOptions struct {
+	// Paper is a key of Papers.
+	Paper string
+	// Locale forces one locale; empty means each person's own.
+	Locale string
+	// Now dates the handover sheets.
+	Now time.Time
+}
+
+// letterFront is a letter template's front matter.
+type letterFront struct {
+	Kind  string `yaml:"kind"`
+	Title string `yaml:"title"`
+	// Labels around the pass, in the template's language.
+	PassLabel  string `yaml:"pass_label"`
+	FromLabel  string `yaml:"valid_from"`
+	UntilLabel string `yaml:"valid_until"`
+	Destroy    string `yaml:"destroy"`
+}
+
+const letterKeys = "kind, title, pass_label, valid_from, valid_until, destroy"
+
+// Letters renders Temporary Access Pass letters for one campaign.
+type Letters struct {
+	c      *campaign.Campaign
+	eng    *render.Engine
+	opt    LetterOptions
+	paper  Size
+	parsed map[string]*letterParsed
+}
+
+type letterParsed struct {
+	front letterFront
+	h     *render.Handout
+}
+
+// NewLetters checks the paper and the letter template in the campaign's
+// default locale (and in opt.Locale) before anything is rendered.
+func NewLetters(c *campaign.Campaign, eng *render.Engine, opt LetterOptions) (*Letters, error) {
+	paper, ok := Papers[opt.Paper]
+	if !ok {
+		return nil, fmt.Errorf("handout: unknown letter paper %q: use a4 or letter", opt.Paper)
+	}
+	m := &Letters{c: c, eng: eng, opt: opt, paper: paper, parsed: map[string]*letterParsed{}}
+	if _, err := m.template(c.Defaults.Locale); err != nil {
+		return nil, err
+	}
+	if opt.Locale != "" {
+		if !slicesContains(c.Defaults.Locales, opt.Locale) {
+			return nil, fmt.Errorf("handout: locale %q is not one of the campaign's (%s)", opt.Locale, strings.Join(c.Defaults.Locales, ", "))
+		}
+		if _, err := m.template(opt.Locale); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (m *Letters) template(locale string) (*letterParsed, error) {
+	if p, ok := m.parsed[locale]; ok {
+		return p, nil
+	}
+	p := &letterParsed{}
+	h, err := m.eng.ParseHandout(LetterTemplate, locale, &p.front, letterKeys)
+	if err != nil {
+		return nil, err
+	}
+	if p.front.Kind != render.KindHandout {
+		return nil, fmt.Errorf("%s:2: kind: %q: a letter template needs kind: handout", h.File, p.front.Kind)
+	}
+	for _, f := range []struct {
+		v   *string
+		def string
+	}{
+		{&p.front.Title, "Your Temporary Access Pass"}, {&p.front.PassLabel, "Temporary Access Pass"},
+		{&p.front.FromLabel, "Valid from"}, {&p.front.UntilLabel, "Valid until"},
+		{&p.front.Destroy, "Keep this letter private and destroy it once you have registered your passkey."},
+	} {
+		if strings.TrimSpace(*f.v) == "" {
+			*f.v = f.def
+		}
+	}
+	p.h = h
+	m.parsed[locale] = p
+	return p, nil
+}
+
+func (m *Letters) locale(p *directory.Person) string {
+	if m.opt.Locale != "" {
+		return m.opt.Locale
+	}
+	lang := strings.ToLower(p.PreferredLanguage)
+	if i := strings.IndexAny(lang, "-_"); i >= 0 {
+		lang = lang[:i]
+	}
+	if lang != "" && slicesContains(m.c.Defaults.Locales, lang) && m.eng.HandoutExists(LetterTemplate, lang) {
+		return lang
+	}
+	return m.c.Defaults.Locale
+}
+
+type letterData struct {
+	Lang, Title, Name, UPN string
+	PassLabel, Pass        string
+	FromLabel, From        string
+	UntilLabel, Until      string
+	Destroy                string
+	Body                   template.HTML
+}
+
+type handoverRow struct {
+	N         int
+	Name, UPN string
+}
+
+type letterPage struct {
+	Lang, Title, Campaign, Site, Date string
+	W, H                              float64
+	Rows                              []handoverRow
+	Letters                           []letterData
+}
+
+// validity formats a time of a pass's validity in its zone, naming it.
+func validity(t time.Time) string {
+	return t.Format("Monday 2 January 2006, 15:04 MST") + " (" + t.Location().String() + ")"
+}
+
+// Batches renders letters, one batch per site (as Personal groups inserts),
+// each starting with the site's handover sheet. A batch's Inserts is its
+// number of letters.
+func (m *Letters) Batches(letters []Letter) ([]*Batch, error) {
+	if len(letters) == 0 {
+		return nil, ErrNoPeople
+	}
+	var out []*Batch
+	slugs := map[string]bool{}
+	for _, g := range groupBySite(letters, func(l Letter) *directory.Person { return l.Person }) {
+		pg := letterPage{Lang: m.c.Defaults.Locale, Title: m.c.Name + " — " + g.name, Campaign: m.c.Name, Site: g.name,
+			Date: m.opt.Now.Format("2 January 2006"), W: m.paper.W, H: m.paper.H}
+		for i, l := range g.items {
+			locale := m.locale(l.Person)
+			t, err := m.template(locale)
+			if err != nil {
+				return nil, err
+			}
+			body, err := t.h.HTML(l.Person, render.Context{Audience: l.Audience})
+			if err != nil {
+				return nil, err
+			}
+			name := printable(l.Person.DisplayName)
+			if name == "" {
+				name = printable(l.Person.GivenName + " " + l.Person.Surname)
+			}
+			upn := printable(l.Person.UserPrincipalName)
+			pg.Rows = append(pg.Rows, handoverRow{N: i + 1, Name: name, UPN: upn})
+			pg.Letters = append(pg.Letters, letterData{Lang: locale, Title: t.front.Title, Name: name, UPN: upn,
+				PassLabel: t.front.PassLabel, Pass: l.Pass, FromLabel: t.front.FromLabel, From: validity(l.From),
+				UntilLabel: t.front.UntilLabel, Until: validity(l.Until), Destroy: t.front.Destroy, Body: template.HTML(body)})
+		}
+		var buf bytes.Buffer
+		if err := letterTemplate.Execute(&buf, pg); err != nil {
+			return nil, fmt.Errorf("handout: %w", err)
+		}
+		sheets := (len(g.items) + handoverRowsPerPage - 1) / handoverRowsPerPage
+		out = append(out, &Batch{Site: g.name, Slug: uniqueSlug("tap-letters-"+Slug(g.name), slugs), Inserts: len(g.items),
+			Pages: sheets + len(g.items), Paper: m.paper, HTML: buf.Bytes()})
+	}
+	return out, nil
+}
+
+// handoverRowsPerPage is how many people one handover page lists; the
+// print CSS breaks the table at the same count.
+const handoverRowsPerPage = 18
+
+//go:embed letter.html
+var letterHTML string
+
+var letterTemplate = template.Must(template.New("letter.html").Funcs(template.FuncMap{
+	"mm":      func(v float64) template.CSS { return template.CSS(fmt.Sprintf("%.3fmm", v)) },
+	"newpage": func(i int) bool { return i > 0 && i%handoverRowsPerPage == 0 },
+}).Parse(letterHTML))
