@@ -131,7 +131,7 @@ func (e *env) source(p *project, flag string) (directory.Source, string, error) 
 			file = filepath.Join(p.dir, file)
 		}
 		if st, err := os.Stat(file); err != nil || st.IsDir() {
-			return nil, "", withHint(fmt.Errorf("CSV file %s not found", file), "download it from the Entra admin center: Protection > Authentication methods > User registration details > Download")
+			return nil, "", withHint(fmt.Errorf("CSV file %s not found", file), "download it from the Entra admin center: Entra ID > Authentication methods > User registration details > Download")
 		}
 		name := filepath.ToSlash(file)
 		return &snapshot.CSVSource{FS: os.DirFS(filepath.Dir(file)), Path: filepath.Base(file), Name: name}, name, nil

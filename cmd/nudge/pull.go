@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nudge-passkeys/nudge/internal/campaign"
 	"github.com/nudge-passkeys/nudge/internal/directory"
 	"github.com/nudge-passkeys/nudge/internal/graph"
 	"github.com/nudge-passkeys/nudge/internal/snapshot"
@@ -72,6 +73,10 @@ Policy.Read.All. The README explains the app registration.`,
 // graphClient builds the Graph client from the campaign's graph: section.
 func (e *env) graphClient(p *project) (*graph.Client, error) {
 	g := p.c.Graph
+	if p.builtin && g == (campaign.Graph{}) {
+		return nil, withHint(errors.New("the built-in demo campaign has no graph: section: it reads the demo tenant"),
+			"write your own campaign first: copy content/campaign.yaml from nudge's repository to content/campaign.yaml here and add a graph: section, as the README's \"Reading a real tenant\" shows")
+	}
 	rel := func(f string) string {
 		if f == "" || filepath.IsAbs(f) || p.dir == "" {
 			return f
@@ -277,6 +282,7 @@ type liveSource struct {
 
 func (l *liveSource) ensure() error {
 	l.once.Do(func() {
+		pulledAt := l.e.now()
 		dir, res, err := l.e.pull(l.p)
 		if err != nil {
 			l.err = err
@@ -286,7 +292,8 @@ func (l *liveSource) ensure() error {
 			fmt.Fprintf(l.e.stderr, "nudge: warning: %s\n", w)
 		}
 		fmt.Fprintf(l.e.stderr, "nudge: read %s users from Microsoft Graph into %s\n", humanInt(res.Users), filepath.ToSlash(dir))
-		l.src = &snapshot.Source{FS: os.DirFS(dir), Dir: ".", Name: filepath.ToSlash(dir)}
+		// The data was read now, not when the report was last updated.
+		l.src = &snapshot.Source{FS: os.DirFS(dir), Dir: ".", Name: filepath.ToSlash(dir), Now: func() time.Time { return pulledAt }}
 	})
 	return l.err
 }

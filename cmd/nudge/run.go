@@ -167,7 +167,8 @@ func runRun(e *env, o *runOptions) error {
 		return err
 	}
 	if err != nil {
-		via = "nothing (no smtp: or graph_mail: yet)"
+		// A rehearsal before delivery is set up: say what is missing.
+		via = "nothing yet (add an smtp: or graph_mail: section to " + p.c.File + " before nudge run can send)"
 	}
 	now := e.now()
 	loc := campaignZone(p.c)

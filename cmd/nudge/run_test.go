@@ -308,7 +308,7 @@ func TestRunRefusals(t *testing.T) {
 	}{
 		{"no delivery configured", []string{"run"}, exitFailure, "the campaign says no way to send"},
 		{"outbox is not a route", []string{"run", "--via", "outbox"}, exitUsage, "use smtp or graph"},
-		{"a dry run needs no delivery", []string{"run", "--dry-run"}, exitOK, "would send 2 now by nothing (no smtp: or graph_mail: yet)"},
+		{"a dry run needs no delivery", []string{"run", "--dry-run"}, exitOK, "would send 2 now by nothing yet (add an smtp: or graph_mail: section to"},
 		{"negative wait", []string{"run", "--wait", "-1s"}, exitUsage, "--wait"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

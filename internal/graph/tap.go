@@ -122,7 +122,7 @@ func (c *Client) TAPPolicy(ctx context.Context) (*TAPPolicy, error) {
 // Check returns an error when the policy would refuse r.
 func (p *TAPPolicy) Check(r TAPRequest) error {
 	if !p.Enabled {
-		return fmt.Errorf("the Temporary Access Pass method is not enabled in the tenant's authentication methods policy (Entra admin center > Protection > Authentication methods > Temporary Access Pass)")
+		return fmt.Errorf("the Temporary Access Pass method is not enabled in the tenant's authentication methods policy (Entra admin center > Entra ID > Authentication methods > Temporary Access Pass)")
 	}
 	lo, hi := max(TAPMinLifetime, p.MinLifetime), min(TAPMaxLifetime, p.MaxLifetime)
 	if r.Lifetime != 0 && (r.Lifetime < lo || r.Lifetime > hi) {

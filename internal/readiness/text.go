@@ -39,7 +39,7 @@ func WriteText(w io.Writer, r *Report) error {
 		title += ": " + untrusted.OneLine(r.Source)
 	}
 	if !r.ReadAt.IsZero() {
-		title += ", read " + r.ReadAt.UTC().Format("2006-01-02 15:04 UTC")
+		title += ", data as of " + r.ReadAt.UTC().Format("2006-01-02 15:04 UTC")
 	}
 	line("%s", title)
 	line("")

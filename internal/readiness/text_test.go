@@ -61,7 +61,7 @@ func TestText(t *testing.T) {
 		{
 			name: "ready",
 			lines: []string{
-				`Readiness for Entra's passkey registration campaign: snapshot:contoso, read 2026-11-20 01:02 UTC`,
+				`Readiness for Entra's passkey registration campaign: snapshot:contoso, data as of 2026-11-20 01:02 UTC`,
 				`STATUS +CHECK +OBSERVED`,
 				`PASS +Registration campaign on +Microsoft managed \(default\); snooze set by Microsoft: 1 day, unlimited for passkeys`,
 				`PASS +People the prompt can reach +7 of 12 enabled members`,

@@ -1,7 +1,7 @@
 package snapshot
 
 // The CSV source reads the "User registration details" download of the
-// Entra admin center (Protection > Authentication methods > User
+// Entra admin center (Entra ID > Authentication methods > User
 // registration details > Download), for a change manager who can download
 // a report but cannot be granted Graph access.
 //
@@ -213,7 +213,7 @@ var csvMethods = func() map[string]string {
 }()
 
 // csvHint says where a good file comes from.
-const csvHint = "download it from the Entra admin center: Protection > Authentication methods > User registration details > Download, " +
+const csvHint = "download it from the Entra admin center: Entra ID > Authentication methods > User registration details > Download, " +
 	"with the Methods registered column shown; a hand-made file can use Graph's names: userPrincipalName, methodsRegistered, isMfaCapable, isAdmin, userType, id"
 
 // Stream reads the file and calls each for every person in file order.

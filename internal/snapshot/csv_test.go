@@ -182,7 +182,7 @@ func TestCSVWrongColumns(t *testing.T) {
 		{
 			"users download, not the registration report",
 			"userPrincipalName,displayName,mail,accountEnabled\nann@contoso.example,Ann,ann@contoso.example,true\n",
-			[]string{"snapshot: in/UserRegistrationDetails.csv: not a User registration details download: no Methods registered (methodsRegistered) column; the header has userPrincipalName, displayName, mail, accountEnabled (download it from the Entra admin center: Protection > Authentication methods > User registration details > Download"},
+			[]string{"snapshot: in/UserRegistrationDetails.csv: not a User registration details download: no Methods registered (methodsRegistered) column; the header has userPrincipalName, displayName, mail, accountEnabled (download it from the Entra admin center: Entra ID > Authentication methods > User registration details > Download"},
 		},
 		{
 			"nothing known",
