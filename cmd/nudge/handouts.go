@@ -181,20 +181,13 @@ func runHandouts(e *env, o *handoutsOptions, copiesSet bool) error {
 		return err
 	}
 	if o.html {
-		for _, b := range batches {
-			path := filepath.Join(dir, b.Slug+".html")
-			if err := atomicfile.WriteBytes(path, 0o644, b.HTML); err != nil {
-				return err
-			}
-			fmt.Fprintln(e.stdout, path)
-		}
-		return nil
+		return e.writeBatchesHTML(dir, 0o644, batches)
 	}
 
 	start := time.Now()
-	br, err := printpdf.Start(e.ctx, exe, printpdf.Options{})
+	br, err := startBrowser(e, exe)
 	if err != nil {
-		return withHint(err, "check that %s runs: %s --headless --version", exe, exe)
+		return err
 	}
 	defer br.Close()
 	e.log.Debug("browser started", "program", exe, "took", time.Since(start).Round(time.Millisecond))
@@ -228,4 +221,26 @@ func ext(html bool) string {
 		return ".html"
 	}
 	return ".pdf"
+}
+
+// writeBatchesHTML writes each batch's print HTML to dir, one file per
+// site, and lists them on stdout.
+func (e *env) writeBatchesHTML(dir string, perm os.FileMode, batches []*handout.Batch) error {
+	for _, b := range batches {
+		path := filepath.Join(dir, b.Slug+".html")
+		if err := atomicfile.WriteBytes(path, perm, b.HTML); err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, path)
+	}
+	return nil
+}
+
+// startBrowser starts the headless browser at exe for printing.
+func startBrowser(e *env, exe string) (*printpdf.Browser, error) {
+	br, err := printpdf.Start(e.ctx, exe, printpdf.Options{})
+	if err != nil {
+		return nil, withHint(err, "check that %s runs: %s --headless --version", exe, exe)
+	}
+	return br, nil
 }

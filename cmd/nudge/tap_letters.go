@@ -31,7 +31,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nudge-passkeys/nudge/internal/atomicfile"
 	"github.com/nudge-passkeys/nudge/internal/directory"
 	"github.com/nudge-passkeys/nudge/internal/graph"
 	"github.com/nudge-passkeys/nudge/internal/handout"
@@ -236,19 +235,12 @@ func runTapLetters(e *env, o *tapLettersOptions) error {
 		return err
 	}
 	if o.html {
-		for _, b := range batches {
-			path := filepath.Join(dir, b.Slug+".html")
-			if err := atomicfile.WriteBytes(path, 0o600, b.HTML); err != nil {
-				return err
-			}
-			fmt.Fprintln(e.stdout, path)
-		}
-		return nil
+		return e.writeBatchesHTML(dir, 0o600, batches)
 	}
 
-	br, err := printpdf.Start(e.ctx, exe, printpdf.Options{})
+	br, err := startBrowser(e, exe)
 	if err != nil {
-		return withHint(err, "check that %s runs: %s --headless --version", exe, exe)
+		return err
 	}
 	defer br.Close()
 	var printed []int64
