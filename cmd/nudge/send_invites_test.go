@@ -300,6 +300,17 @@ func TestSendInvites(t *testing.T) {
 		t.Fatalf("after reruns the server has %d messages, want 4", n)
 	}
 
+	// status shows what the invitees' calendars hold, per session.
+	out, errOut, code = nudge(t, dir, "status", "qa")
+	for _, want := range []string{"invitations of wave qa", "SESSION  INVITED  CANCELLED  UNKNOWN  SEQUENCE", "     s3        2          0        0         0"} {
+		if code != exitOK || !strings.Contains(out, want) {
+			t.Errorf("status qa lacks %q: exit %d\n%s\n%s", want, code, out, errOut)
+		}
+	}
+	if strings.Contains(out, "nothing sent yet") {
+		t.Errorf("status says nothing was sent after the invitations went:\n%s", out)
+	}
+
 	// A reschedule: --updates sends SEQUENCE 1 to s3's invitees only, at
 	// the new time; plain send leaves it for --updates.
 	before := len(srv.Messages())

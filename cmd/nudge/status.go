@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -58,6 +59,10 @@ func runStatus(e *env, wave string) error {
 	if err != nil {
 		return err
 	}
+	invites, err := e.inviteStatus(p, l, wave)
+	if err != nil {
+		return err
+	}
 	type row struct{ wave, audience string }
 	var rows []row
 	byRow := map[row]map[ledger.Status]int{}
@@ -70,7 +75,9 @@ func runStatus(e *env, wave string) error {
 		byRow[r][c.Status] += c.N
 	}
 	if len(rows) == 0 {
-		fmt.Fprintln(e.stdout, "nothing sent yet")
+		if !invites {
+			fmt.Fprintln(e.stdout, "nothing sent yet")
+		}
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -132,4 +139,59 @@ func runStatus(e *env, wave string) error {
 		fmt.Fprintf(e.stdout, "\n%d unknown: a run stopped while handing them to the server; they may or may not have arrived. nudge send WAVE --retry-unknown sends them again.\n", unknown)
 	}
 	return nil
+}
+
+// inviteStatus prints, for each invitation wave (sessions: true), what the
+// invitees' calendars show per session: invited (with the latest SEQUENCE
+// sent), cancelled, and unknown (a run stopped while sending).
+// It reports whether it printed anything.
+func (e *env) inviteStatus(p *project, l *ledger.Ledger, wave string) (printed bool, err error) {
+	for _, w := range p.c.Waves {
+		if !w.Sessions || (wave != "" && w.ID != wave) {
+			continue
+		}
+		st, err := l.Invites(e.ctx, w.ID)
+		if err != nil {
+			return printed, err
+		}
+		if len(st.Sent) == 0 && len(st.Unknown) == 0 {
+			continue
+		}
+		type row struct{ invited, cancelled, unknown, sequence int }
+		rows := map[string]*row{}
+		var order []string
+		get := func(session string) *row {
+			if rows[session] == nil {
+				rows[session] = &row{}
+				order = append(order, session)
+			}
+			return rows[session]
+		}
+		for _, inv := range st.Sent {
+			r := get(inv.Session)
+			if inv.Cancelled {
+				r.cancelled++
+			} else {
+				r.invited++
+			}
+			r.sequence = max(r.sequence, inv.Sequence)
+		}
+		for _, inv := range st.Unknown {
+			get(inv.Session).unknown++
+		}
+		slices.Sort(order)
+		fmt.Fprintf(e.stdout, "invitations of wave %s, as the invitees' calendars show them:\n", w.ID)
+		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprint(tw, "SESSION\tINVITED\tCANCELLED\tUNKNOWN\tSEQUENCE\t\n")
+		for _, id := range order {
+			r := rows[id]
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", id, r.invited, r.cancelled, r.unknown, r.sequence)
+		}
+		if err := tw.Flush(); err != nil {
+			return printed, err
+		}
+		fmt.Fprintln(e.stdout)
+		printed = true
+	}
+	return printed, nil
 }
