@@ -476,27 +476,44 @@ func userContext(set string, q queryOptions, sel selection) string {
 	return set
 }
 
+// userListQuery is what a request for a page of users asks for: /users
+// and a group's user members alike.
+type userListQuery struct {
+	q     queryOptions
+	sel   selection
+	size  int
+	count bool
+	start int
+}
+
+// userList reads the query options of a request for a page of users.
+func (s *Server) userList(r *http.Request) (userListQuery, *graphError) {
+	var l userListQuery
+	var e *graphError
+	l.q, e = options(r, []string{"$select", "$top", "$skiptoken", "$count"}, []string{"$filter", "$search", "$orderby", "$expand"})
+	if e == nil {
+		l.sel, e = s.t.users.parseSelect(l.q["$select"], true)
+	}
+	if e == nil {
+		l.size, e = s.pageSize(l.q)
+	}
+	if e == nil {
+		l.count, e = wantCount(r, l.q)
+	}
+	if e == nil {
+		l.start, e = offset(r.URL.Path, l.q)
+	}
+	return l, e
+}
+
 // listUsers serves GET /users.
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
-	q, e := options(r, []string{"$select", "$top", "$skiptoken", "$count"}, []string{"$filter", "$search", "$orderby", "$expand"})
-	var sel selection
-	if e == nil {
-		sel, e = s.t.users.parseSelect(q["$select"], true)
-	}
-	size, count, start := 0, false, 0
-	if e == nil {
-		size, e = s.pageSize(q)
-	}
-	if e == nil {
-		count, e = wantCount(r, q)
-	}
-	if e == nil {
-		start, e = offset(r.URL.Path, q)
-	}
+	l, e := s.userList(r)
 	if e != nil {
 		s.writeError(w, r, e)
 		return
 	}
+	q, sel, size, count, start := l.q, l.sel, l.size, l.count, l.start
 	proj := s.t.users.project(sel)
 	n := len(s.t.people)
 	p := page{context: userContext("users", q, sel), count: -1, total: n, start: start, size: size, row: proj.row}
@@ -695,25 +712,12 @@ func (s *Server) transitiveMembers(w http.ResponseWriter, r *http.Request, id st
 		s.writeCount(w, r, len(members))
 		return
 	}
-	q, e := options(r, []string{"$select", "$top", "$skiptoken", "$count"}, []string{"$filter", "$search", "$orderby", "$expand"})
-	var sel selection
-	if e == nil {
-		sel, e = s.t.users.parseSelect(q["$select"], true)
-	}
-	size, count, start := 0, false, 0
-	if e == nil {
-		size, e = s.pageSize(q)
-	}
-	if e == nil {
-		count, e = wantCount(r, q)
-	}
-	if e == nil {
-		start, e = offset(r.URL.Path, q)
-	}
+	l, e := s.userList(r)
 	if e != nil {
 		s.writeError(w, r, e)
 		return
 	}
+	q, sel, size, count, start := l.q, l.sel, l.size, l.count, l.start
 	proj := s.t.users.project(sel)
 	context := "directoryObjects"
 	switch {
