@@ -54,6 +54,7 @@ func runCheck(e *env) error {
 		report(render.Finding{Msg: fmt.Sprintf("directory %s: %s with incomplete data (listed by nudge build)", s.sourceName, people(n))})
 	}
 	checkSessions(e, p, report)
+	checkSchedule(e, p, report)
 	// Emails may link only to guide pages the guide site has.
 	site, err := buildGuides(p)
 	if err != nil {
