@@ -10,7 +10,6 @@ package schedule
 // schedules the next: the play-through is a single pass in time order.
 
 import (
-	"container/heap"
 	"maps"
 	"slices"
 	"time"
@@ -46,32 +45,67 @@ func byPerson(slots []Slot) bool {
 	return false
 }
 
+// item is one message waiting in the play-through, 24 bytes: the heap
+// holds one per pending (wave, person), and sifting it is most of the
+// play-through's time.
 type item struct {
-	at     time.Time
-	slot   int // index into slots
-	person int // index into the slot's Recipients
-	seq    int
+	at     int64 // Unix nanoseconds
+	slot   int32 // index into slots
+	person int32 // index into the slot's Recipients
+	seq    int64 // push order: ties go first in, first out
 }
 
+func (a item) before(b item) bool {
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	if a.slot != b.slot {
+		return a.slot < b.slot
+	}
+	return a.seq < b.seq
+}
+
+// queue is a binary min-heap of items by (at, slot, seq), written out
+// rather than through container/heap, whose interface calls and
+// interface-boxed items cost twice as much here.
 type queue []item
 
-func (q queue) Len() int { return len(q) }
-func (q queue) Less(i, j int) bool {
-	if c := q[i].at.Compare(q[j].at); c != 0 {
-		return c < 0
+func (q *queue) push(it item) {
+	h := append(*q, it)
+	i := len(h) - 1
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !h[i].before(h[parent]) {
+			break
+		}
+		h[i], h[parent] = h[parent], h[i]
+		i = parent
 	}
-	if q[i].slot != q[j].slot {
-		return q[i].slot < q[j].slot
-	}
-	return q[i].seq < q[j].seq
+	*q = h
 }
-func (q queue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *queue) Push(x any)   { *q = append(*q, x.(item)) }
-func (q *queue) Pop() any {
-	old := *q
-	it := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return it
+
+func (q *queue) pop() item {
+	h := *q
+	top := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h = h[:n]
+	for i := 0; ; {
+		least, l, r := i, 2*i+1, 2*i+2
+		if l < n && h[l].before(h[least]) {
+			least = l
+		}
+		if r < n && h[r].before(h[least]) {
+			least = r
+		}
+		if least == i {
+			break
+		}
+		h[i], h[least] = h[least], h[i]
+		i = least
+	}
+	*q = h
+	return top
 }
 
 func planPeople(now time.Time, loc *time.Location, slots []Slot, pacers []*deliver.Pacer, tl *Timeline) {
@@ -93,12 +127,12 @@ func planPeople(now time.Time, loc *time.Location, slots []Slot, pacers []*deliv
 		}
 	}
 	var q queue
-	seq := 0
+	var seq int64
 	push := func(slot, person int, at time.Time) {
 		if at.IsZero() {
 			return // the window never opens
 		}
-		heap.Push(&q, item{at: at, slot: slot, person: person, seq: seq})
+		q.push(item{at: at.UnixNano(), slot: int32(slot), person: int32(person), seq: seq})
 		seq++
 	}
 	// waiting[i][j]: person j of slot i waits for the earlier wave's
@@ -145,29 +179,30 @@ func planPeople(now time.Time, loc *time.Location, slots []Slot, pacers []*deliv
 
 	perDate := make([]map[int]int, len(slots)) // by yyyymmdd
 	last := time.Time{}
-	for q.Len() > 0 {
-		it := heap.Pop(&q).(item)
+	for len(q) > 0 {
+		it := q.pop()
+		itAt := time.Unix(0, it.at).UTC()
 		s := &slots[it.slot]
 		r := &s.Recipients[it.person]
 		if len(pacers) == 0 {
-			if !it.at.After(now) {
+			if !itAt.After(now) {
 				s.Due = true
 			}
 			continue
 		}
-		at := it.at
+		at := itAt
 		if at.Before(last) {
 			at = last
 		}
 		at = peek(at, pacers)
 		if !Open(&s.Timing, at, r.Zone) {
 			// The caps pushed it out of the window: the next opening.
-			push(it.slot, it.person, NextOpen(&s.Timing, at, r.Zone))
+			push(int(it.slot), int(it.person), NextOpen(&s.Timing, at, r.Zone))
 			continue
 		}
 		at = play(at, pacers)
 		last = at
-		if !it.at.After(now) {
+		if !itAt.After(now) {
 			s.Due = true
 		}
 		if s.Start.IsZero() {
@@ -179,7 +214,7 @@ func planPeople(now time.Time, loc *time.Location, slots []Slot, pacers []*deliv
 		}
 		y, m, d := at.In(loc).Date()
 		perDate[it.slot][y*10000+int(m)*100+d]++
-		for _, f := range followers[it.slot] {
+		for _, f := range followers[int(it.slot)] {
 			fs := &slots[f]
 			j, ok := member[f][r.ID]
 			if !ok || !waiting[f][j] {
