@@ -235,11 +235,50 @@ func writeBase64(w *bufio.Writer, data []byte) {
 // nudge puts in an envelope or a header from configuration or the
 // directory.
 func CheckAddress(s string) error {
+	if plainAddress(s) {
+		return nil // the common case, without a parser's allocations
+	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Name != "" || a.Address != s {
 		return fmt.Errorf("%q is not a valid email address", s)
 	}
 	return nil
+}
+
+// plainAddress reports whether s is local@domain with a dot-atom local
+// part of letters, digits and RFC 5322's other atext characters, and a
+// domain of letter-digit-hyphen labels: a subset of what mail.ParseAddress
+// accepts unchanged, which is almost every directory's mail attribute.
+func plainAddress(s string) bool {
+	at := strings.IndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 {
+		return false
+	}
+	local, domain := s[:at], s[at+1:]
+	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
+		return false
+	}
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		if !isAlnum(c) && c != '.' && strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) < 0 {
+			return false
+		}
+	}
+	for label := range strings.SplitSeq(domain, ".") {
+		if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			if !isAlnum(label[i]) && label[i] != '-' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
 // safeFilename keeps a file name to characters that need no encoding in a
