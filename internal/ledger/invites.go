@@ -17,10 +17,13 @@ package ledger
 // rows: per session the highest SEQUENCE, and of those the session whose
 // last message was not a cancellation (else the latest cancellation), so
 // the answer does not depend on the order in which a cancellation and a
-// new invitation sent in the same run were accepted.
+// new invitation sent in the same run were accepted. The highest SEQUENCE
+// of every session is kept too, since each is a UID the person's calendar
+// may hold (as an event or as a cancellation).
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -62,6 +65,10 @@ type InviteState struct {
 	// Unknown is, by person id, a message an interrupted run was sending:
 	// it may have arrived.
 	Unknown map[string]Invite
+	// Sequences is, by person id and then session, the highest SEQUENCE
+	// sent: a person who goes back to a session they were cancelled
+	// from must get a SEQUENCE above that CANCEL's (same UID).
+	Sequences map[string]map[string]int
 }
 
 // Invites reads the state of wave's invitations.
@@ -73,7 +80,7 @@ func (l *Ledger) Invites(ctx context.Context, wave string) (*InviteState, error)
 		return nil, fmt.Errorf("ledger: invites of %s: %w", wave, err)
 	}
 	defer rows.Close()
-	st := &InviteState{Sent: map[string]Invite{}, Unknown: map[string]Invite{}}
+	st := &InviteState{Sent: map[string]Invite{}, Unknown: map[string]Invite{}, Sequences: map[string]map[string]int{}}
 	type last struct {
 		inv Invite
 		at  string
@@ -112,6 +119,11 @@ func (l *Ledger) Invites(ctx context.Context, wave string) (*InviteState, error)
 			}
 		}
 		st.Sent[person] = best.inv
+		seqs := make(map[string]int, len(bySession))
+		for session, x := range bySession {
+			seqs[session] = x.inv.Sequence
+		}
+		st.Sequences[person] = seqs
 	}
 	return st, nil
 }
@@ -170,4 +182,80 @@ func (l *Ledger) endInvite(ctx context.Context, k Key, inv Invite, q string, fir
 		return fmt.Errorf("ledger: invite %s %s/%d: %w", k, inv.Session, inv.Sequence, ErrNotSending)
 	}
 	return nil
+}
+
+// InviteMessage is one calendar message of an invite wave, as the
+// workbook shows it.
+type InviteMessage struct {
+	Wave, PersonID string
+	Invite
+	// Status is StatusSent, or StatusSending for a message an interrupted
+	// run was sending (it may have arrived).
+	Status    Status
+	StartedAt time.Time
+	SentAt    time.Time // zero unless sent
+	// Name is the person's as the directory last showed them
+	// (RecordPeople); empty when no read recorded them.
+	Name string
+}
+
+// EachInviteMessage calls fn for every calendar message of every invite
+// wave, by wave, person, session and sequence. It stops at the first
+// error from fn and returns it unchanged.
+func (l *Ledger) EachInviteMessage(ctx context.Context, fn func(InviteMessage) error) error {
+	rows, err := l.r.QueryContext(ctx, `
+		SELECT wave, person_id, session, sequence, fingerprint, cancelled, status, started_at, sent_at,
+		       coalesce(people.name, '')
+		FROM invites LEFT JOIN people USING (person_id)
+		ORDER BY wave, person_id, session, sequence`)
+	if err != nil {
+		return fmt.Errorf("ledger: invite messages: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			m               InviteMessage
+			status, started string
+			sent            sql.NullString
+		)
+		if err := rows.Scan(&m.Wave, &m.PersonID, &m.Session, &m.Sequence, &m.Fingerprint, &m.Cancelled, &status, &started, &sent, &m.Name); err != nil {
+			return fmt.Errorf("ledger: invite messages: %w", err)
+		}
+		m.Status = Status(status)
+		if m.StartedAt, err = parseTS(sql.NullString{String: started, Valid: true}); err == nil {
+			m.SentAt, err = parseTS(sent)
+		}
+		if err != nil {
+			return fmt.Errorf("ledger: invite %s/%s %s/%d: %w", m.Wave, m.PersonID, m.Session, m.Sequence, err)
+		}
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("ledger: invite messages: %w", err)
+	}
+	return nil
+}
+
+// InvitedPeople returns the ids of everyone any invite wave sent (or was
+// sending) a calendar message.
+func (l *Ledger) InvitedPeople(ctx context.Context) (map[string]bool, error) {
+	rows, err := l.r.QueryContext(ctx, `SELECT DISTINCT person_id FROM invites`)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: invited people: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("ledger: invited people: %w", err)
+		}
+		out[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ledger: invited people: %w", err)
+	}
+	return out, nil
 }

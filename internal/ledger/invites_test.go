@@ -57,6 +57,13 @@ func TestInvites(t *testing.T) {
 			"p3": {Session: "s3", Sequence: 1, Fingerprint: "d", Cancelled: true},
 		},
 		Unknown: map[string]Invite{"p4": {Session: "s1", Fingerprint: "a"}},
+		// Every session's highest sequence, the sessions left included;
+		// not the unknown message, which a retry sends again as it was.
+		Sequences: map[string]map[string]int{
+			"p1": {"s1": 1},
+			"p2": {"s1": 1, "s2": 0},
+			"p3": {"s3": 1},
+		},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Invites (-want +got):\n%s", diff)
@@ -98,6 +105,44 @@ func TestInvites(t *testing.T) {
 	}
 	if _, ok := got.Unknown["p4"]; ok || len(got.Sent) != 3 {
 		t.Errorf("after DropInvite: %+v", got)
+	}
+}
+
+// TestEachInviteMessage: every calendar message of every wave, in order,
+// with its status, times and the person's recorded name, for the
+// workbook; InvitedPeople names everyone with one.
+func TestEachInviteMessage(t *testing.T) {
+	ctx := context.Background()
+	l := openTest(t, Options{Now: func() time.Time { return t0 }})
+	run := startRun(t, l)
+	sendInvite(t, l, run, Key{"qa", "p2"}, Invite{Session: "s1", Fingerprint: "a"})
+	sendInvite(t, l, run, Key{"qa", "p1"}, Invite{Session: "s1", Fingerprint: "a"})
+	sendInvite(t, l, run, Key{"qa", "p1"}, Invite{Session: "s1", Sequence: 1, Fingerprint: "a", Cancelled: true})
+	if err := l.BeginInvite(ctx, Key{"qa", "p1"}, Invite{Session: "s2", Fingerprint: "b"}, Claim{Run: run, MessageID: "<m@x.test>", Sender: "it@x.test"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.RecordPeople(ctx, []Person{{ID: "p1", Name: "=Ann"}}); err != nil {
+		t.Fatal(err)
+	}
+	var got []InviteMessage
+	if err := l.EachInviteMessage(ctx, func(m InviteMessage) error { got = append(got, m); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := []InviteMessage{
+		{Wave: "qa", PersonID: "p1", Invite: Invite{Session: "s1", Fingerprint: "a"}, Status: StatusSent, StartedAt: t0, SentAt: t0, Name: "=Ann"},
+		{Wave: "qa", PersonID: "p1", Invite: Invite{Session: "s1", Sequence: 1, Fingerprint: "a", Cancelled: true}, Status: StatusSent, StartedAt: t0, SentAt: t0, Name: "=Ann"},
+		{Wave: "qa", PersonID: "p1", Invite: Invite{Session: "s2", Fingerprint: "b"}, Status: StatusSending, StartedAt: t0, Name: "=Ann"},
+		{Wave: "qa", PersonID: "p2", Invite: Invite{Session: "s1", Fingerprint: "a"}, Status: StatusSent, StartedAt: t0, SentAt: t0},
+	}
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
+		t.Errorf("EachInviteMessage (-want +got):\n%s", diff)
+	}
+	ids, err := l.InvitedPeople(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]bool{"p1": true, "p2": true}, ids); diff != "" {
+		t.Errorf("InvitedPeople (-want +got):\n%s", diff)
 	}
 }
 

@@ -247,9 +247,18 @@ func (l *Ledger) notMoved(ctx context.Context, to string, k Key, sentinel error)
 // MarkSent records that the server accepted the message of a row claimed
 // with MarkSending. For it and the other Mark methods, a zero time means
 // the ledger's clock.
+//
+// A success is recorded in the row alone (sent_at, the run, the attempts
+// counted), with no line in the attempts table, which keeps the story of
+// what went wrong: one statement a message instead of a transaction of
+// two, on the sending path of every message.
 func (l *Ledger) MarkSent(ctx context.Context, k Key, at time.Time) error {
-	return l.finish(ctx, k, "sent", "sent", at, "", 0)
+	res, err := l.hot.sent.ExecContext(ctx, ts(l.orNow(at)), k.Wave, k.PersonID)
+	return l.guarded(ctx, "sent", k, res, err, ErrNotSending)
 }
+
+// sentSQL moves a claimed row to sent; see MarkSent.
+const sentSQL = `UPDATE sends SET status = 'sent', sent_at = ?1 WHERE wave = ?2 AND person_id = ?3 AND status = 'sending'`
 
 // MarkRetry records a temporary failure (SMTP 4xx, a dropped connection,
 // Graph 429/503) of a claimed row: it goes back to pending with the error
@@ -281,7 +290,6 @@ func (l *Ledger) MarkUnknown(ctx context.Context, k Key, at time.Time, errMsg st
 const finishSQL = `
 	UPDATE sends
 	SET status = ?1,
-	    sent_at = CASE WHEN ?1 = 'sent' THEN ?2 ELSE sent_at END,
 	    last_error = CASE WHEN ?3 IS NULL AND ?4 IS NULL THEN last_error ELSE ?3 END,
 	    last_code = CASE WHEN ?3 IS NULL AND ?4 IS NULL THEN last_code ELSE ?4 END
 	WHERE wave = ?5 AND person_id = ?6 AND (status = 'sending' OR (status IN ('pending', 'unknown') AND ?7))

@@ -10,7 +10,7 @@ import (
 // hotStatements are the statements of the send cycle, prepared once at
 // Open: parsing them again for every message cost a third of the cycle.
 type hotStatements struct {
-	claim, finish, attempt *sql.Stmt
+	claim, sent, finish, attempt *sql.Stmt
 }
 
 func (h *hotStatements) prepare(ctx context.Context, db *sql.DB) error {
@@ -19,6 +19,7 @@ func (h *hotStatements) prepare(ctx context.Context, db *sql.DB) error {
 		sql string
 	}{
 		{&h.claim, claimSQL},
+		{&h.sent, sentSQL},
 		{&h.finish, finishSQL},
 		{&h.attempt, attemptSQL},
 	} {
@@ -33,7 +34,7 @@ func (h *hotStatements) prepare(ctx context.Context, db *sql.DB) error {
 
 func (h *hotStatements) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{h.claim, h.finish, h.attempt} {
+	for _, st := range []*sql.Stmt{h.claim, h.sent, h.finish, h.attempt} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
