@@ -34,6 +34,7 @@ type sendOptions struct {
 	only         []string
 	retryUnknown bool
 	updates      bool // invite waves: send only changed invitations
+	noTrack      bool // do not rewrite the workbook after the wave
 	// due, when set, says whether a person is due the wave now (its
 	// window, after: and skip:); nudge run sets it, nudge send does not.
 	due func(*directory.Person) bool
@@ -88,6 +89,7 @@ now to everyone in the audiences still pending, and says so.`,
 	f.IntVar(&o.limit, "limit", 0, "send at most this many messages in this run")
 	f.StringSliceVar(&o.only, "only", nil, "send only to these people (UPN or mail, comma-separated)")
 	f.BoolVar(&o.retryUnknown, "retry-unknown", false, "also send to people whose earlier attempt ended in an unknown state (they may get it twice)")
+	f.BoolVar(&o.noTrack, "no-track", false, "do not rewrite the tracking workbook after the wave (nudge track does it later)")
 	f.BoolVar(&o.updates, "updates", false, "for a wave with sessions: true, send only updates and cancellations of invitations already sent")
 	return cmd
 }

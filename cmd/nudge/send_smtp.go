@@ -299,10 +299,17 @@ func sendWave(e *env, p *project, w *campaign.Wave, o *sendOptions, rt *route, l
 	eng := &deliver.Engine{
 		Mailboxes: boxes,
 		Total:     toSend.Len(),
-		Journal:   &journal{l: l, run: runID, retryUnknown: o.retryUnknown},
-		Clock:     e.deliverClock(),
-		Progress:  progress,
-		Log:       e.log,
+		// Rendering is safe to run concurrently (the engine's templates
+		// are compiled once, and a message shares nothing with another):
+		// the next message is rendered on its own goroutine while one goes
+		// out and the ledger records the last. One, not more: a second
+		// CPU-bound renderer only competes with the sending goroutines
+		// for a 2-core machine.
+		RenderAhead: 1,
+		Journal:     &journal{l: l, run: runID, retryUnknown: o.retryUnknown},
+		Clock:       e.deliverClock(),
+		Progress:    progress,
+		Log:         e.log,
 	}
 	rep, runErr := eng.Run(e.ctx, jobs)
 	progressDone()
@@ -336,8 +343,12 @@ func sendWave(e *env, p *project, w *campaign.Wave, o *sendOptions, rt *route, l
 		}
 		tw.Flush()
 	}
-	// The workbook follows every send, with adoption from fresh data.
-	if path, err := e.track(p, o.source, l, ""); err != nil {
+	// The workbook follows every send, with adoption from fresh data,
+	// unless the user keeps that for later (a large tenant's workbook
+	// takes seconds and tens of MB).
+	if o.noTrack {
+		fmt.Fprintf(e.stdout, "tracking workbook not rewritten (--no-track): nudge track brings it up to date\n")
+	} else if path, err := e.track(p, o.source, l, ""); err != nil {
 		fmt.Fprintf(e.stderr, "nudge: the tracking workbook was not updated: %v\n", err)
 	} else {
 		fmt.Fprintf(e.stdout, "tracking workbook: %s\n", path)

@@ -177,6 +177,13 @@ type Engine struct {
 	// Total is how many jobs Run will be given, when known: it lets
 	// Progress show an ETA.
 	Total int
+	// RenderAhead is how many of the next messages are rendered on other
+	// goroutines while the mailboxes send, so that rendering is not on the
+	// sending path; each Job.Message must then be safe to call
+	// concurrently with the others. 0 renders the next message on Run's
+	// own goroutine while a mailbox sends. Memory stays flat either way:
+	// at most RenderAhead+1 rendered messages wait.
+	RenderAhead int
 	// Progress, when set, is told how the run is going, at most four
 	// times a second of Clock time, and once at the end.
 	Progress func(Progress)
@@ -246,6 +253,7 @@ func (e *Engine) Run(ctx context.Context, jobs iter.Seq[Job]) (Report, error) {
 		}
 	}
 	wg.Wait()
+	r.drainAhead()
 	if jerr := r.flush(); jerr != nil && err == nil {
 		err = jerr
 	}
@@ -276,7 +284,7 @@ type run struct {
 	sent []sentRecord
 
 	next       func() (Job, bool)
-	peeked     *task // pulled from the jobs, not yet handed out
+	ahead      []*task // pulled from the jobs in order, not yet handed out
 	exhausted  bool
 	retries    []*task // failed temporarily, to try again, in no order
 	start      time.Time
@@ -305,6 +313,9 @@ type task struct {
 	job       Job
 	msg       *Message
 	renderErr error // from rendering msg ahead of its turn
+	// ready, when not nil, is closed when msg and renderErr are set by
+	// the goroutine rendering them ahead of their turn.
+	ready     chan struct{}
 	attempts  int
 	notBefore time.Time
 	err       error     // the last temporary failure
@@ -434,15 +445,11 @@ func (r *run) nextTask(now time.Time) (*task, time.Time) {
 	if due != nil && !due.notBefore.After(now) {
 		return due, now
 	}
-	if r.peeked == nil && !r.exhausted {
-		if j, ok := r.next(); ok {
-			r.peeked = &task{job: j}
-		} else {
-			r.exhausted = true
-		}
+	if len(r.ahead) == 0 {
+		r.pull()
 	}
-	if r.peeked != nil {
-		return r.peeked, now
+	if len(r.ahead) > 0 {
+		return r.ahead[0], now
 	}
 	if due != nil {
 		return nil, due.notBefore
@@ -509,11 +516,13 @@ func (r *run) pick(now time.Time) (*box, time.Time, error) {
 
 // dispatch renders t's message, moves it to sending and hands it to b.
 func (r *run) dispatch(now time.Time, b *box, t *task) error {
-	if t == r.peeked {
-		r.peeked = nil
+	if len(r.ahead) > 0 && t == r.ahead[0] {
+		r.ahead[0] = nil
+		r.ahead = r.ahead[1:]
 	} else {
 		r.dropRetry(t)
 	}
+	t.wait()
 	msg, err := t.msg, t.renderErr
 	if msg == nil && err == nil {
 		msg, err = t.job.Message()
@@ -572,18 +581,62 @@ func (r *run) flush() error {
 	return nil
 }
 
-// prerender renders the next job's message while a mailbox is sending, so
-// that it is ready when its turn comes.
-func (r *run) prerender() {
-	if r.peeked == nil && !r.exhausted {
-		if j, ok := r.next(); ok {
-			r.peeked = &task{job: j}
-		} else {
-			r.exhausted = true
-		}
+// pull takes the next job from the jobs, if there is one, to the end of
+// r.ahead.
+func (r *run) pull() bool {
+	if r.exhausted {
+		return false
 	}
-	if t := r.peeked; t != nil && t.msg == nil && t.renderErr == nil {
-		t.msg, t.renderErr = t.job.Message()
+	j, ok := r.next()
+	if !ok {
+		r.exhausted = true
+		return false
+	}
+	r.ahead = append(r.ahead, &task{job: j})
+	return true
+}
+
+// prerender renders the next messages while a mailbox is sending, so that
+// they are ready when their turn comes: the next one here, or the next
+// Engine.RenderAhead ones on their own goroutines.
+func (r *run) prerender() {
+	n := max(r.e.RenderAhead, 1)
+	for len(r.ahead) < n && r.pull() {
+	}
+	for i, t := range r.ahead {
+		if i == n {
+			break
+		}
+		// ready first: while it is set, msg belongs to the goroutine.
+		if t.ready != nil || t.msg != nil || t.renderErr != nil {
+			continue
+		}
+		if r.e.RenderAhead == 0 {
+			t.msg, t.renderErr = t.job.Message()
+			continue
+		}
+		ready := make(chan struct{})
+		t.ready = ready
+		go func() {
+			defer close(ready)
+			t.msg, t.renderErr = t.job.Message()
+		}()
+	}
+}
+
+// drainAhead waits for the renders still going on for jobs that were not
+// handed out, so that none outlives Run.
+func (r *run) drainAhead() {
+	for _, t := range r.ahead {
+		t.wait()
+	}
+}
+
+// wait waits for t's message if it is being rendered on another goroutine.
+func (t *task) wait() {
+	if t.ready != nil {
+		<-t.ready
+		t.ready = nil
 	}
 }
 

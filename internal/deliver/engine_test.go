@@ -1024,3 +1024,90 @@ func TestRollingDay(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderAhead renders the next messages on other goroutines: every
+// message still goes out once and in order, a render failure fails its
+// job alone, a job someone else sent is skipped, no more than RenderAhead
+// renders run at once, and none is still running when Run returns, even
+// when the run stops at the daily cap with jobs rendered but not sent.
+func TestRenderAhead(t *testing.T) {
+	for _, ahead := range []int{1, 2, 4} {
+		t.Run(fmt.Sprint(ahead), func(t *testing.T) {
+			clock := deliver.NewFakeClock(t0)
+			j := newJournal(t, 40)
+			j.m["k00007"].foreign = true
+			s := &fakeSender{clock: clock}
+			bad := errors.New("template: no such field")
+			var (
+				mu               sync.Mutex
+				running, maxRun  int
+				rendered, active = map[string]int{}, 0
+			)
+			jobs := func(yield func(deliver.Job) bool) {
+				for _, k := range j.keys { // the stale list a second process read
+					jb := job(k)
+					inner := jb.Message
+					jb.Message = func() (*deliver.Message, error) {
+						mu.Lock()
+						running++
+						active++
+						maxRun = max(maxRun, running)
+						rendered[k]++
+						mu.Unlock()
+						time.Sleep(time.Millisecond) // real time: renders overlap
+						mu.Lock()
+						running--
+						active--
+						mu.Unlock()
+						if k == "k00011" {
+							return nil, bad
+						}
+						return inner()
+					}
+					if !yield(jb) {
+						return
+					}
+				}
+			}
+			e := newEngine(clock, j, deliver.Mailbox{Address: "a@contoso.example", Sender: s,
+				Limits: deliver.Limits{PerMinute: 1000, PerDay: 30}})
+			e.RenderAhead = ahead
+			rep, err := e.Run(t.Context(), jobs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if active != 0 {
+				t.Errorf("%d renders still running after Run returned", active)
+			}
+			if maxRun > ahead {
+				t.Errorf("%d renders at once, want at most %d", maxRun, ahead)
+			}
+			for k, n := range rendered {
+				if n > 1 {
+					t.Errorf("%s rendered %d times", k, n)
+				}
+			}
+			if !rep.StoppedAtQuota || rep.Sent != 30 || rep.Skipped != 1 || !errors.Is(rep.Failed["k00011"], bad) {
+				t.Errorf("report: sent %d, skipped %d, failed %v, stopped at quota %v; want 30, 1, k00011, true",
+					rep.Sent, rep.Skipped, rep.Failed, rep.StoppedAtQuota)
+			}
+			var got, want []string
+			for _, a := range s.sent() {
+				got = append(got, a.Key)
+			}
+			for _, k := range j.keys {
+				if len(want) < 30 && k != "k00007" && k != "k00011" {
+					want = append(want, k)
+				}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("sent (-want +got):\n%s", diff)
+			}
+			if n := j.untouched(); n != 10 {
+				t.Errorf("%d jobs never claimed, want 10 (8 not reached, the one someone else sent, the one not rendered)", n)
+			}
+		})
+	}
+}

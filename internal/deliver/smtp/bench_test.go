@@ -3,6 +3,9 @@ package smtp_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -99,4 +102,27 @@ func BenchmarkSendLoopback(b *testing.B) {
 		}
 		b.ReportMetric(float64(benchBatch*b.N)/b.Elapsed().Seconds(), "msgs/s")
 	})
+}
+
+// TestServeSink runs a discarding SMTP server for measuring a whole
+// `nudge send` in its own process (peak memory with /usr/bin/time -v):
+//
+//	NUDGE_SMTP_SINK=/tmp/sink go test ./internal/deliver/smtp/ -run TestServeSink -timeout 0 &
+//
+// writes the server's port to /tmp/sink/port and serves until the test is
+// stopped. Skipped when NUDGE_SMTP_SINK is not set.
+func TestServeSink(t *testing.T) {
+	dir := os.Getenv("NUDGE_SMTP_SINK")
+	if dir == "" {
+		t.Skip("NUDGE_SMTP_SINK=DIR serves a discarding SMTP server until stopped")
+	}
+	srv := smtptest.Start(t, smtptest.Options{Discard: true})
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "port"), []byte(strconv.Itoa(srv.Port())), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("discarding SMTP server on %s:%d", srv.Host(), srv.Port())
+	select {}
 }
