@@ -39,9 +39,14 @@ under output/<campaign>/snapshots/<UTC time>/ (so --source snapshot:FOLDER
 replays any pull), prints what it read, records who has a passkey now in the
 ledger and rewrites the tracking workbook.
 
+With sessions.mailbox_settings: true in the campaign it also reads each
+person's time zone from their mailbox settings (JSON batches of 20), which
+nudge sessions then uses before the campaign's zone tables.
+
 Permissions (application, with admin consent): User.Read.All,
 AuditLog.Read.All, GroupMember.Read.All, Policy.Read.AuthenticationMethod,
-Policy.Read.All. The README explains the app registration.`,
+Policy.Read.All, and MailboxSettings.Read for mailbox_settings. The README
+explains the app registration.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := e.loadCampaign()
@@ -134,9 +139,15 @@ func (e *env) pull(p *project) (string, *graph.PullResult, error) {
 		name = fmt.Sprintf("%s-%d", stamp, n)
 	}
 	dir := filepath.Join(root, name)
-	m := e.newMeter("pull", "users", "registrations")
+	mailbox := p.c.Sessions.MailboxSettings
+	lines := []string{"users", "registrations"}
+	if mailbox {
+		lines = append(lines, "mailboxes")
+	}
+	m := e.newMeter("pull", lines...)
 	res, err := client.Pull(e.ctx, dir, graph.PullOptions{
-		Groups: p.audiences.Groups(),
+		Groups:          p.audiences.Groups(),
+		MailboxSettings: mailbox,
 		Progress: func(pr graph.Progress) {
 			note := fmt.Sprintf(" %d requests", pr.Requests)
 			if pr.ETA > 0 {
@@ -144,6 +155,9 @@ func (e *env) pull(p *project) (string, *graph.PullResult, error) {
 			}
 			m.set("users", pr.Users, pr.Expected, "")
 			m.set("registrations", pr.Registrations, pr.Expected, note)
+			if mailbox {
+				m.set("mailboxes", pr.Mailboxes, pr.MailboxesQueued, "")
+			}
 		},
 	})
 	m.done()
@@ -229,6 +243,18 @@ func (e *env) printPull(p *project, dir string, res *graph.PullResult) error {
 	}
 	fmt.Fprintf(tw, "  authentication methods policy\t%s\n", map[bool]string{true: "read", false: "not read"}[res.Policy])
 	fmt.Fprintf(tw, "  Conditional Access policies\t%s\n", map[bool]string{true: "read", false: "not read"}[res.ConditionalAccess])
+	if mb := res.Mailboxes; mb != nil {
+		if mb.Stopped {
+			fmt.Fprintf(tw, "  mailbox time zones\tnot read (no MailboxSettings.Read)\n")
+		} else {
+			unknown := 0
+			for _, u := range mb.Unknown {
+				unknown += u.People
+			}
+			fmt.Fprintf(tw, "  mailbox time zones\t%s of %s mailboxes (%s Windows names mapped); %s without a mailbox, %s not set, %s unknown zones, %s refused, %s failed; %s not asked (guests, disabled, no mail)\n",
+				humanInt(mb.Zones), humanInt(mb.Asked), humanInt(mb.Windows), humanInt(mb.NoMailbox), humanInt(mb.Unset), humanInt(unknown), humanInt(mb.Denied), humanInt(mb.Failed), humanInt(mb.Skipped))
+		}
+	}
 	tw.Flush()
 	for _, w := range res.Warnings {
 		fmt.Fprintf(e.stderr, "nudge: warning: %s\n", w)

@@ -14,6 +14,7 @@ import (
 	"net/textproto"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/nudge-passkeys/nudge/internal/deliver"
 	"github.com/nudge-passkeys/nudge/internal/deliver/smtp"
+	"github.com/nudge-passkeys/nudge/internal/graph/graphtest"
 	"github.com/nudge-passkeys/nudge/internal/ical"
 	"github.com/nudge-passkeys/nudge/internal/ical/icaltest"
 	"github.com/nudge-passkeys/nudge/internal/invite"
@@ -276,4 +278,92 @@ func TestInviteThroughMailpit(t *testing.T) {
 	if n := strings.Count(string(bodies[2]), "\r\nATTENDEE"); n != 1 {
 		t.Errorf("%d ATTENDEE properties, want 1", n)
 	}
+}
+
+// TestSessionsByMailboxZone: with sessions.mailbox_settings on, nudge pull
+// reads each person's time zone from their mailbox settings (Windows and
+// IANA names alike), and nudge sessions places them by it, saying that
+// the mailbox settings decided; without the setting, the campaign's
+// tables decide as before.
+func TestSessionsByMailboxZone(t *testing.T) {
+	tenant := demoTenant(t)
+	// Every mailbox reports Lord Howe (as a Windows name) or Kolkata (as
+	// an IANA name), so which rule decided shows in every line.
+	for i, raw := range tenant.Users {
+		var u struct{ ID string }
+		if err := json.Unmarshal(raw, &u); err != nil {
+			t.Fatal(err)
+		}
+		tenant.TimeZones[u.ID] = []string{"Lord Howe Standard Time", "Asia/Kolkata"}[i%2]
+	}
+	s := graphtestStart(t, tenant)
+	dir := graphFixture(t, s)
+	const sessions = `
+sessions:
+  mailbox_settings: true
+  usage_locations: {FR: Europe/Paris, DE: Europe/Berlin}
+  list:
+    - {id: lh, title: Passkeys Q&A (Lord Howe), start: "2026-12-03T10:00", zone: Australia/Lord_Howe, join_url: "https://teams.example/l/lh", capacity: 1000}
+    - {id: in, title: Passkeys Q&A (India), start: "2026-12-03T11:00", zone: Asia/Kolkata, join_url: "https://teams.example/l/in", capacity: 1000}
+`
+	campaign := filepath.Join(dir, "campaign.yaml")
+	base, err := os.ReadFile(campaign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, campaign, string(base)+sessions)
+
+	out, errOut, code := nudge(t, dir, "pull", "--no-track")
+	if code != exitOK {
+		t.Fatalf("pull: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !regexp.MustCompile(`mailbox time zones +\d+ of \d+ mailboxes \(\d+ Windows names mapped\)`).MatchString(out) {
+		t.Errorf("pull does not say what it read of the mailboxes:\n%s", out)
+	}
+	snaps, _ := filepath.Glob(filepath.Join(dir, "output", "contoso-passkeys", "snapshots", "*"))
+	if len(snaps) != 1 {
+		t.Fatalf("snapshots %v", snaps)
+	}
+	if _, err := os.Stat(filepath.Join(snaps[0], "mailboxSettings.json")); err != nil {
+		t.Fatalf("the pull saved no mailbox settings: %v", err)
+	}
+
+	out, errOut, _ = nudge(t, dir, "sessions", "-v", "--source", "snapshot:"+snaps[0])
+	zones := regexp.MustCompile(`time zones: (\d+) by mailbox settings`).FindStringSubmatch(out)
+	if zones == nil || zones[1] == "0" {
+		t.Fatalf("no one placed by mailbox settings:\n%s\n%s", out, errOut)
+	}
+	for _, want := range []string{
+		`(?m)^\S+ +lh +Thu 10:00 \S+ +Australia/Lord_Howe +mailbox settings$`,
+		`(?m)^\S+ +in +Thu 11:00 IST +Asia/Kolkata +mailbox settings$`,
+		`(?m)^lh +Thu 2026-12-03 10:00 \S+ +Australia/Lord_Howe .* +1000 +[1-9]\d* `,
+		`(?m)^in +Thu 2026-12-03 11:00 IST +Asia/Kolkata .* +1000 +[1-9]\d* `,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("sessions output lacks %q:\n%s", want, out)
+		}
+	}
+	if regexp.MustCompile(`(?m)(Europe/Paris|Europe/Berlin|Europe/London) +mailbox settings`).MatchString(out) {
+		t.Errorf("someone placed by mailbox settings in a zone no mailbox has:\n%s", out)
+	}
+
+	// The live source reads the same.
+	live, errOut, _ := nudge(t, dir, "sessions")
+	if got := regexp.MustCompile(`time zones: .*`).FindString(live); got == "" || got != regexp.MustCompile(`time zones: .*`).FindString(out) {
+		t.Errorf("live source: %q, snapshot: %q\n%s", got, regexp.MustCompile(`time zones: .*`).FindString(out), errOut)
+	}
+
+	// Without mailbox_settings, a fresh pull reads no mailbox and the
+	// tables decide.
+	write(t, campaign, string(base)+strings.Replace(sessions, "mailbox_settings: true", "mailbox_settings: false", 1))
+	out, errOut, _ = nudge(t, dir, "sessions")
+	if strings.Contains(out, "by mailbox settings") || !strings.Contains(out, "by usage_locations") {
+		t.Errorf("without mailbox_settings:\n%s\n%s", out, errOut)
+	}
+}
+
+// graphtestStart serves tenant for a cmd/nudge test.
+func graphtestStart(t *testing.T, tenant *graphtest.Tenant) *graphtest.Server {
+	t.Helper()
+	return graphtest.Start(t, graphtest.Options{Tenant: tenant})
 }

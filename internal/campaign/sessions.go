@@ -15,8 +15,10 @@ type Sessions struct {
 	// WorkingHours is when, in each person's own zone, a session may
 	// start for them: "08:00-18:00" unless set.
 	WorkingHours string `yaml:"working_hours"`
-	// MailboxSettings reads each person's time zone from their mailbox
-	// settings when the source is graph (needs MailboxSettings.Read).
+	// MailboxSettings has nudge pull (and --source graph) read each
+	// person's time zone from their Exchange mailbox settings, which then
+	// win over the tables below (needs MailboxSettings.Read; without it the
+	// pull warns and the tables decide).
 	MailboxSettings bool `yaml:"mailbox_settings"`
 	// UsageLocations and OfficeLocations map a person's usageLocation
 	// (a country code such as FR) or officeLocation to an IANA zone, for

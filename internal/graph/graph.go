@@ -245,6 +245,11 @@ func New(cfg Config, o Options) (*Client, error) {
 func transport(caFile string) (*http.Transport, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.Proxy = http.ProxyFromEnvironment
+	// A pull keeps several requests in flight (users, the report, mailbox
+	// batches); over HTTP/1.1 (a proxy, a test server) the default of two
+	// idle connections a host would close and reopen the rest, a TLS
+	// handshake each time.
+	t.MaxIdleConnsPerHost = 16
 	if caFile == "" {
 		return t, nil
 	}

@@ -50,6 +50,11 @@ type PullOptions struct {
 	// Progress, when set, is called after each page (from several
 	// goroutines, one at a time).
 	Progress func(Progress)
+	// MailboxSettings reads each person's time zone from their mailbox
+	// settings into MailboxSettingsFile (campaign.yaml's
+	// sessions.mailbox_settings; needs MailboxSettings.Read). See
+	// mailbox.go.
+	MailboxSettings bool
 }
 
 // Progress is how far a pull has come.
@@ -58,7 +63,10 @@ type Progress struct {
 	// Expected is the tenant's user count, when Graph told it ($count);
 	// 0 when unknown.
 	Expected int
-	Requests int
+	// Mailboxes is how many mailboxes' settings were read of
+	// MailboxesQueued asked for so far (PullOptions.MailboxSettings).
+	Mailboxes, MailboxesQueued int
+	Requests                   int
 	// ETA is the time the registration report still needs at the pace
 	// Graph allows; 0 when unknown or not paced.
 	ETA time.Duration
@@ -78,6 +86,9 @@ type PullResult struct {
 	Groups               []GroupRead
 	Policy               bool // the authentication methods policy was read
 	ConditionalAccess    bool // Conditional Access policies were read
+	// Mailboxes says what reading mailbox settings found; nil when not
+	// asked (PullOptions.MailboxSettings).
+	Mailboxes *MailboxRead
 	// Warnings are optional reads that failed (a missing permission for
 	// Conditional Access, say): the pull is usable, the readiness report
 	// says what it could not see.
@@ -155,12 +166,39 @@ func (c *Client) pull(ctx context.Context, dir string, o PullOptions) (*PullResu
 			cancel(err)
 		}
 	}
+	// Mailbox settings are asked for as the users' pages come in.
+	var mbox *mailboxReader
+	if o.MailboxSettings {
+		mbox = c.newMailboxReader(func(queued, answered int) {
+			report(func(p *Progress) { p.MailboxesQueued, p.Mailboxes = queued, answered })
+		})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			read, warnings, err := mbox.run(ctx, dir)
+			if err != nil {
+				fail(err)
+				return
+			}
+			mu.Lock()
+			res.Mailboxes = read
+			res.Warnings = append(res.Warnings, warnings...)
+			mu.Unlock()
+		}()
+	}
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
+		if mbox != nil {
+			defer mbox.done(ctx)
+		}
 		ri := c.get("/users", url.Values{"$select": {strings.Join(UserSelect, ",")}, "$top": {strconv.Itoa(int(pageSize))}})
-		n, err := c.collection(ctx, ri, dir, UsersFile, "GET /users", PermUsers, func(rows int) {
-			report(func(p *Progress) { p.Users += rows })
+		n, err := c.collection(ctx, ri, dir, UsersFile, "GET /users", PermUsers, func(rows []json.RawMessage) error {
+			report(func(p *Progress) { p.Users += len(rows) })
+			if mbox != nil {
+				return mbox.queue(ctx, rows)
+			}
+			return nil
 		})
 		res.Users = n
 		fail(err)
@@ -168,8 +206,9 @@ func (c *Client) pull(ctx context.Context, dir string, o PullOptions) (*PullResu
 	go func() {
 		defer wg.Done()
 		ri := c.get("/reports/authenticationMethods/userRegistrationDetails", nil)
-		n, err := c.collection(ctx, ri, dir, RegistrationFile, "GET /reports/authenticationMethods/userRegistrationDetails", PermRegistrations, func(rows int) {
-			report(func(p *Progress) { regPages++; p.Registrations += rows })
+		n, err := c.collection(ctx, ri, dir, RegistrationFile, "GET /reports/authenticationMethods/userRegistrationDetails", PermRegistrations, func(rows []json.RawMessage) error {
+			report(func(p *Progress) { regPages++; p.Registrations += len(rows) })
+			return nil
 		})
 		res.Registrations = n
 		fail(err)
@@ -415,8 +454,9 @@ func policyTargetGroups(policy []byte) []string {
 }
 
 // collection reads every page of a collection into file, file-002.json, …
-// and returns the number of rows.
-func (c *Client) collection(ctx context.Context, ri *abs.RequestInformation, dir, file, op, perm string, onPage func(rows int)) (int, error) {
+// and returns the number of rows. onPage, when set, sees each page's rows
+// after the page is saved; its error stops the reading.
+func (c *Client) collection(ctx context.Context, ri *abs.RequestInformation, dir, file, op, perm string, onPage func(rows []json.RawMessage) error) (int, error) {
 	base := strings.TrimSuffix(file, ".json")
 	rows := 0
 	for n := 1; ; n++ {
@@ -458,7 +498,9 @@ func (c *Client) collection(ctx context.Context, ri *abs.RequestInformation, dir
 		}
 		rows += len(p.Value)
 		if onPage != nil {
-			onPage(len(p.Value))
+			if err := onPage(p.Value); err != nil {
+				return rows, err
+			}
 		}
 		if next == "" {
 			return rows, nil

@@ -11,8 +11,13 @@ package graph
 //     (GET /policies/authenticationMethodsPolicy) and a request it would
 //     refuse is refused here, with the policy's limits in the message,
 //     before anything is created.
-//   - A user holds one pass at a time: Graph refuses a second while the
-//     first is valid. Whether to reissue is the caller's decision.
+//   - A user holds one pass at a time, and Graph does not refuse a second:
+//     "the previous Temporary Access Pass will be deleted, and a new
+//     Temporary Access Pass will be created" (the page above; Entra's
+//     "Replace a Temporary Access Pass" says the same). Creating a pass for
+//     someone who holds a valid one, given by a helpdesk say, silently
+//     makes theirs stop working: the caller lists the user's passes first
+//     (HeldTAPs) and decides.
 //   - A POST is sent again only on 429 and 503 (retryHandler): Graph
 //     created nothing then. A request that got no answer is not repeated.
 
@@ -57,15 +62,65 @@ type TAPRequest struct {
 // TAP is a created pass.
 type TAP struct {
 	ID         string
-	Pass       string
+	Pass       string // only in the answer that created it
 	Created    time.Time
 	Start      time.Time
 	Lifetime   time.Duration
 	UsableOnce bool
+	// Reason is Graph's methodUsabilityReason: EnabledByPolicy,
+	// DisabledByPolicy, Expired, NotYetValid or OneTimeUsed.
+	Reason string
 }
 
 // End is when the pass stops being valid.
 func (t *TAP) End() time.Time { return t.Start.Add(t.Lifetime) }
+
+// Live reports whether the pass can still be used at now, or will be:
+// replacing it takes something from its holder.
+func (t *TAP) Live(now time.Time) bool {
+	switch t.Reason {
+	case "Expired", "OneTimeUsed", "DisabledByPolicy":
+		return false
+	}
+	return t.End().After(now)
+}
+
+// tapJSON is a temporaryAccessPassAuthenticationMethod as Graph writes it.
+type tapJSON struct {
+	ID         string    `json:"id"`
+	Pass       string    `json:"temporaryAccessPass"`
+	Created    time.Time `json:"createdDateTime"`
+	Start      time.Time `json:"startDateTime"`
+	Lifetime   int       `json:"lifetimeInMinutes"`
+	UsableOnce bool      `json:"isUsableOnce"`
+	Reason     string    `json:"methodUsabilityReason"`
+}
+
+func (j *tapJSON) tap() *TAP {
+	return &TAP{ID: j.ID, Pass: j.Pass, Created: j.Created, Start: j.Start,
+		Lifetime: time.Duration(j.Lifetime) * time.Minute, UsableOnce: j.UsableOnce, Reason: j.Reason}
+}
+
+// HeldTAPs lists the passes the user (object id or UPN) holds: none or one
+// (GET /users/{id}/authentication/temporaryAccessPassMethods). Graph
+// lists a pass without its value.
+func (c *Client) HeldTAPs(ctx context.Context, user string) ([]*TAP, error) {
+	op := "GET /users/" + user + "/authentication/temporaryAccessPassMethods"
+	body, err := c.send(ctx, c.get("/users/"+user+"/authentication/temporaryAccessPassMethods", nil), op, PermTAP)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct{ Value []tapJSON }
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, &Error{Op: op, Message: "the answer is not a list of passes: " + err.Error(), Err: err}
+	}
+	out := make([]*TAP, len(doc.Value))
+	for i := range doc.Value {
+		doc.Value[i].Pass = "" // listed passes carry none; never keep one
+		out[i] = doc.Value[i].tap()
+	}
+	return out, nil
+}
 
 // String describes the pass without the pass itself.
 func (t *TAP) String() string {
@@ -135,7 +190,8 @@ func (p *TAPPolicy) Check(r TAPRequest) error {
 }
 
 // CreateTAP creates a Temporary Access Pass for the user (object id or
-// UPN). The caller should check the request against TAPPolicy first.
+// UPN), replacing any pass they hold. The caller should check the request
+// against TAPPolicy, and what the user holds (HeldTAPs), first.
 func (c *Client) CreateTAP(ctx context.Context, user string, r TAPRequest) (*TAP, error) {
 	op := "POST /users/" + user + "/authentication/temporaryAccessPassMethods"
 	req := map[string]any{"isUsableOnce": r.UsableOnce}
@@ -155,19 +211,11 @@ func (c *Client) CreateTAP(ctx context.Context, user string, r TAPRequest) (*TAP
 	if err != nil {
 		return nil, err
 	}
-	var got struct {
-		ID         string    `json:"id"`
-		Pass       string    `json:"temporaryAccessPass"`
-		Created    time.Time `json:"createdDateTime"`
-		Start      time.Time `json:"startDateTime"`
-		Lifetime   int       `json:"lifetimeInMinutes"`
-		UsableOnce bool      `json:"isUsableOnce"`
-	}
+	var got tapJSON
 	if err := json.Unmarshal(resp, &got); err != nil || got.Pass == "" {
 		// Never quote the body: it may hold the pass.
 		return nil, &Error{Op: op, Message: "the answer holds no pass that nudge can read", Err: err,
 			Hint: "a pass may have been created: check the user's authentication methods in the Entra admin center before trying again"}
 	}
-	return &TAP{ID: got.ID, Pass: got.Pass, Created: got.Created, Start: got.Start,
-		Lifetime: time.Duration(got.Lifetime) * time.Minute, UsableOnce: got.UsableOnce}, nil
+	return got.tap(), nil
 }

@@ -106,3 +106,51 @@ func TestTAPPolicyDisabled(t *testing.T) {
 		t.Errorf("Check(multi-use) = %v, want only one-time passes", err)
 	}
 }
+
+// TestHeldTAPs: the pass a user holds is listed without its value; a pass
+// created while another is live replaces it (as Graph documents), which
+// is why callers look first; Live tells a pass worth keeping from one
+// that is over.
+func TestHeldTAPs(t *testing.T) {
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	tn := graphtest.Synthesize(5)
+	s := graphtest.Start(t, graphtest.Options{Tenant: tn, Now: func() time.Time { return now }})
+	c := client(t, config(t, s))
+	ctx := context.Background()
+	user := firstUser(t, tn)
+
+	held, err := c.HeldTAPs(ctx, user)
+	if err != nil || len(held) != 0 {
+		t.Fatalf("HeldTAPs = %v, %v; want none", held, err)
+	}
+	helpdesk := s.GiveTemporaryAccessPass(user, now.Add(time.Hour), 8*time.Hour)
+	held, err = c.HeldTAPs(ctx, user)
+	if err != nil || len(held) != 1 {
+		t.Fatalf("HeldTAPs = %v, %v; want the helpdesk's", held, err)
+	}
+	h := held[0]
+	if h.ID != helpdesk || h.Pass != "" || h.Reason != "NotYetValid" || !h.Start.Equal(now.Add(time.Hour)) || h.Lifetime != 8*time.Hour || !h.Live(now) {
+		t.Errorf("held = %+v", h)
+	}
+	tap, err := c.CreateTAP(ctx, user, graph.TAPRequest{Lifetime: time.Hour, UsableOnce: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held, _ = c.HeldTAPs(ctx, user); len(held) != 1 || held[0].ID != tap.ID {
+		t.Errorf("after CreateTAP the user holds %v, want only %s", held, tap.ID)
+	}
+	for _, tc := range []struct {
+		t    graph.TAP
+		live bool
+	}{
+		{graph.TAP{Start: now.Add(-time.Hour), Lifetime: 2 * time.Hour, Reason: "EnabledByPolicy"}, true},
+		{graph.TAP{Start: now.Add(24 * time.Hour), Lifetime: time.Hour, Reason: "NotYetValid"}, true},
+		{graph.TAP{Start: now.Add(-2 * time.Hour), Lifetime: time.Hour, Reason: "EnabledByPolicy"}, false},
+		{graph.TAP{Start: now.Add(-time.Hour), Lifetime: 2 * time.Hour, Reason: "OneTimeUsed"}, false},
+		{graph.TAP{Start: now.Add(-time.Hour), Lifetime: 2 * time.Hour, Reason: "Expired"}, false},
+	} {
+		if got := tc.t.Live(now); got != tc.live {
+			t.Errorf("%s (%s).Live = %v, want %v", tc.t.String(), tc.t.Reason, got, tc.live)
+		}
+	}
+}

@@ -13,7 +13,7 @@ type Rule string
 
 // Rules, in the order they are tried.
 const (
-	RuleMailbox Rule = "mailbox"          // the person's own setting, from the source
+	RuleMailbox Rule = "mailbox settings" // the person's own mailbox setting, read by nudge pull
 	RuleOffice  Rule = "office_locations" // campaign table by officeLocation
 	RuleUsage   Rule = "usage_locations"  // campaign table by usageLocation
 	RuleDefault Rule = "default"          // the campaign's default zone

@@ -12,6 +12,14 @@
 //	groupMembers-{id}.json            GET /groups/{id}/transitiveMembers/microsoft.graph.user, one per group
 //	conditionalAccessPolicies.json    GET /identity/conditionalAccess/policies (optional)
 //	authenticationStrengthPolicies.json GET /policies/authenticationStrengthPolicies (optional)
+//	mailboxSettings.json              each person's mailboxSettings.timeZone, as rows of
+//	                                  GET /users/{id}?$select=id,userPrincipalName,mailboxSettings (optional)
+//
+// A person's mailbox time zone, when the folder has one for them, becomes
+// Person.TimeZone: Windows names ("W. Europe Standard Time") are mapped to
+// IANA zones, IANA names are kept, and anything else is a Problem and
+// leaves the zone empty. Folders without mailboxSettings.json (older pulls,
+// the demo tenant) load as before.
 //
 // Each person is told whether Entra's own registration campaign reaches
 // them (Person.MicrosoftNudge), from the policy, their groups and their
@@ -42,6 +50,7 @@ import (
 	"hash/maphash"
 	"io"
 	"io/fs"
+	"math"
 	"path"
 	"reflect"
 	"strings"
@@ -56,6 +65,9 @@ const (
 	RegistrationFile = "userRegistrationDetails.json"
 	PolicyFile       = "authenticationMethodsPolicy.json"
 	GroupsFile       = "groups.json"
+	// MailboxSettingsFile holds people's mailbox time zones (nudge pull
+	// with sessions.mailbox_settings).
+	MailboxSettingsFile = "mailboxSettings.json"
 )
 
 // GroupMembersFile is the first page of a group's transitive user members
@@ -84,15 +96,14 @@ func (s *Source) Load(ctx context.Context) (*directory.Directory, error) {
 var _ directory.Streamer = (*Source)(nil)
 
 // regEntry is what the join keeps of a registration row until its user
-// comes by, kept small since there is one per person: flags instead of
-// bools, the time as a number, the method list and user type shared among
-// everyone with the same, the page as an index.
+// comes by, 24 bytes since there is one per person: flags instead of
+// bools, the time as a number, the method list and user type as indexes
+// into lists shared among everyone with the same, the page as an index.
 type regEntry struct {
-	methods []string // shared
-	updated int64    // Unix nanoseconds; 0 when the row had none
-	order   int32
+	updated int64  // Unix nanoseconds; 0 when the row had none
 	page    uint32 // index into the report's pages
-	kind    uint32 // index into the report's user types
+	methods uint32 // index into the report's method lists
+	kind    uint16 // index into the report's user types
 	flags   uint8
 }
 
@@ -106,7 +117,7 @@ const (
 )
 
 // row rebuilds the registration row for apply.
-func (r *regEntry) row(userTypes []string) registrationRow {
+func (r *regEntry) row(userTypes []string, methods [][]string) registrationRow {
 	row := registrationRow{
 		UserType:              userTypes[r.kind],
 		IsAdmin:               r.flags&regAdmin != 0,
@@ -114,7 +125,7 @@ func (r *regEntry) row(userTypes []string) registrationRow {
 		IsMfaRegistered:       r.flags&regMFARegistered != 0,
 		IsMfaCapable:          r.flags&regMFACapable != 0,
 		IsPasswordlessCapable: r.flags&regPasswordless != 0,
-		MethodsRegistered:     r.methods,
+		MethodsRegistered:     methods[r.methods],
 	}
 	if r.updated != 0 {
 		row.LastUpdatedDateTime = time.Unix(0, r.updated).UTC().Format(time.RFC3339Nano)
@@ -143,8 +154,9 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 	key := func(id string) [2]uint64 {
 		return [2]uint64{maphash.String(seeds[0], id), maphash.String(seeds[1], id)}
 	}
-	methodSets := make(map[string][]string)
-	kinds := map[string]uint32{}
+	methodSets := make(map[string]uint32)
+	var methodLists [][]string
+	kinds := map[string]uint16{}
 	var userTypes []string
 	var newest time.Time
 	err := l.readPages(RegistrationFile, func(page string, dec *json.Decoder) error {
@@ -158,15 +170,19 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 			return nil
 		}
 		set := strings.Join(r.MethodsRegistered, "\x00")
-		if shared, ok := methodSets[set]; ok {
-			r.MethodsRegistered = shared
-		} else {
-			methodSets[set] = r.MethodsRegistered
+		methods, ok := methodSets[set]
+		if !ok {
+			methods = uint32(len(methodLists))
+			methodSets[set] = methods
+			methodLists = append(methodLists, r.MethodsRegistered)
 		}
-		e := regEntry{methods: r.MethodsRegistered, order: int32(len(reg)), page: uint32(len(l.pages) - 1)}
+		e := regEntry{methods: methods, page: uint32(len(l.pages) - 1)}
 		kind, ok := kinds[r.UserType]
 		if !ok {
-			kind = uint32(len(userTypes))
+			if len(userTypes) == math.MaxUint16 {
+				return fmt.Errorf("%s: more than %d different userType values", s.display(page), math.MaxUint16)
+			}
+			kind = uint16(len(userTypes))
 			kinds[r.UserType] = kind
 			userTypes = append(userTypes, r.UserType)
 		}
@@ -209,15 +225,15 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 	if d.ConditionalAccess, err = ReadConditionalAccess(s.FS, s.Dir, s.Name); err != nil {
 		return nil, err
 	}
+	zones, err := s.readMailboxZones(l, key)
+	if err != nil {
+		return nil, err
+	}
 	// Ids seen, by hash: a set of strings would keep every id alive.
 	seen := make(map[uint64]struct{})
 	seed := maphash.MakeSeed()
 	var p directory.Person
-	err = l.readPages(UsersFile, func(page string, dec *json.Decoder) error {
-		var u userRow
-		if err := dec.Decode(&u); err != nil {
-			return err
-		}
+	err = l.eachUser(func(page string, u *userRow) error {
 		if u.ID == "" {
 			d.Problems = append(d.Problems, directory.Problem{Who: who(u.UserPrincipalName, "(no id)"), Source: s.display(page), What: "user has no id: left out"})
 			return nil
@@ -230,6 +246,15 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 		seen[h] = struct{}{}
 		p = u.person()
 		k := key(u.ID)
+		if z, ok := zones.of[k]; ok {
+			name := zones.names[z]
+			if iana, kind := directory.MailboxZone(name); kind != directory.ZoneUnknown {
+				p.TimeZone = iana
+			} else {
+				d.Problems = append(d.Problems, directory.Problem{Who: who(u.UserPrincipalName, u.ID), Source: s.display(MailboxSettingsFile),
+					What: fmt.Sprintf("mailbox time zone %q is neither a Windows zone nudge knows nor an IANA zone: the campaign's zone tables decide", name)})
+			}
+		}
 		for _, g := range memberOf[k] {
 			p.Groups = append(p.Groups, d.Groups[g].ID)
 			if n := d.Groups[g].DisplayName; n != "" {
@@ -239,7 +264,7 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 		if r, ok := reg[k]; ok {
 			r.flags |= regUsed
 			reg[k] = r
-			row := r.row(userTypes)
+			row := r.row(userTypes, methodLists)
 			if err := row.apply(&p); err != nil {
 				d.Problems = append(d.Problems, directory.Problem{Who: who(p.UserPrincipalName, p.ID), Source: s.display(regPages[r.page]), What: err.Error()})
 			}
@@ -300,6 +325,55 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 		}
 	}
 	return d, nil
+}
+
+// mailboxZones are the mailbox time zones of a folder: for each person (by
+// hashed id) an index into names, so that 100,000 people share a few
+// dozen strings.
+type mailboxZones struct {
+	of    map[[2]uint64]uint16
+	names []string
+}
+
+// readMailboxZones reads mailboxSettings.json when the folder has one.
+func (s *Source) readMailboxZones(l *loader, key func(string) [2]uint64) (*mailboxZones, error) {
+	z := &mailboxZones{}
+	if _, err := fs.Stat(s.FS, s.path(MailboxSettingsFile)); errors.Is(err, fs.ErrNotExist) {
+		return z, nil
+	}
+	z.of = make(map[[2]uint64]uint16)
+	index := map[string]uint16{}
+	err := l.readPages(MailboxSettingsFile, func(page string, dec *json.Decoder) error {
+		var r struct {
+			ID              string `json:"id"`
+			MailboxSettings *struct {
+				TimeZone string `json:"timeZone"`
+			} `json:"mailboxSettings"`
+		}
+		if err := dec.Decode(&r); err != nil {
+			return err
+		}
+		if r.ID == "" || r.MailboxSettings == nil || strings.TrimSpace(r.MailboxSettings.TimeZone) == "" {
+			return nil
+		}
+		name := strings.TrimSpace(r.MailboxSettings.TimeZone)
+		i, ok := index[name]
+		if !ok {
+			if len(z.names) == 1<<16 {
+				return fmt.Errorf("more than %d different time zones", 1<<16)
+			}
+			i = uint16(len(z.names))
+			index[name] = i
+			z.names = append(z.names, name)
+		}
+		z.of[key(r.ID)] = i
+		return nil
+	})
+	l.pages = nil
+	if err != nil {
+		return nil, err
+	}
+	return z, nil
 }
 
 // readGroups reads groups.json and each group's member pages, returning
@@ -499,6 +573,78 @@ func (l *loader) readPages(first string, row func(page string, dec *json.Decoder
 		from, name = name, next
 	}
 	return nil
+}
+
+// userBatch is a run of decoded users of one page, handed from the
+// decoding goroutine to the joining one.
+type userBatch struct {
+	page string
+	rows []userRow
+}
+
+// eachUser calls row for every user of the users pages, in order. The
+// pages are decoded on a second goroutine, a batch ahead of row, so that
+// JSON decoding and what row does with each person (join, audiences,
+// templates) use both cores; at most two batches are in memory. An error
+// from row stops the decoding.
+func (l *loader) eachUser(row func(page string, u *userRow) error) error {
+	const batchSize = 256
+	batches := make(chan userBatch, 1)
+	stop := make(chan struct{})
+	decoded := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		b := userBatch{rows: make([]userRow, 0, batchSize)}
+		send := func() bool {
+			select {
+			case batches <- b:
+				b = userBatch{page: b.page, rows: make([]userRow, 0, batchSize)}
+				return true
+			case <-stop:
+				return false
+			}
+		}
+		errStopped := errors.New("stopped")
+		err := l.readPages(UsersFile, func(page string, dec *json.Decoder) error {
+			if page != b.page && len(b.rows) > 0 && !send() {
+				return errStopped
+			}
+			b.page = page
+			b.rows = append(b.rows, userRow{})
+			if err := dec.Decode(&b.rows[len(b.rows)-1]); err != nil {
+				return err
+			}
+			if len(b.rows) == batchSize && !send() {
+				return errStopped
+			}
+			return nil
+		})
+		if err == nil && len(b.rows) > 0 {
+			send()
+		}
+		if errors.Is(err, errStopped) {
+			err = nil
+		}
+		decoded <- err
+	}()
+	var rowErr error
+	for b := range batches {
+		for i := range b.rows {
+			if rowErr = row(b.page, &b.rows[i]); rowErr != nil {
+				break
+			}
+		}
+		if rowErr != nil {
+			close(stop)
+			for range batches { // let the decoder see stop and finish
+			}
+			break
+		}
+	}
+	if err := <-decoded; err != nil && rowErr == nil {
+		return err
+	}
+	return rowErr
 }
 
 // pageLink checks an @odata.nextLink and returns the file it names, or "" at

@@ -174,6 +174,9 @@ func (s *Server) graph(w http.ResponseWriter, r *http.Request) {
 	case len(seg) == 0:
 		s.writeError(w, r, &graphError{http.StatusBadRequest, "BadRequest", "Resource not found for the segment ''."})
 
+	case len(seg) == 1 && seg[0] == "$batch" && post:
+		s.batch(w, r)
+
 	case is(0, "users") && len(seg) == 1 && get:
 		if may(permUsers) {
 			s.listUsers(w, r)
@@ -194,9 +197,21 @@ func (s *Server) graph(w http.ResponseWriter, r *http.Request) {
 		if may(permMailbox) {
 			s.mailboxSettings(w, r, seg[1])
 		}
+	case is(0, "users") && len(seg) == 4 && is(2, "mailboxSettings") && is(3, "timeZone") && get:
+		if may(permMailbox) {
+			s.mailboxTimeZone(w, r, seg[1])
+		}
 	case is(0, "users") && len(seg) == 4 && is(2, "authentication") && is(3, "temporaryAccessPassMethods") && post:
 		if may(permTAP) {
-			s.createTAP(w, r, seg[1])
+			s.createHeldTAP(w, r, seg[1])
+		}
+	case is(0, "users") && len(seg) == 4 && is(2, "authentication") && is(3, "temporaryAccessPassMethods") && get:
+		if may(permTAPRead) {
+			s.listTAPs(w, r, seg[1])
+		}
+	case is(0, "users") && len(seg) == 5 && is(2, "authentication") && is(3, "temporaryAccessPassMethods") && (get || r.Method == http.MethodDelete):
+		if get && may(permTAPRead) || !get && may(permTAP) {
+			s.tapMethod(w, r, seg[1], seg[4])
 		}
 
 	case is(0, "reports") && is(1, "authenticationMethods") && is(2, "userRegistrationDetails") && len(seg) == 3 && get:
@@ -252,7 +267,7 @@ func (s *Server) graph(w http.ResponseWriter, r *http.Request) {
 func (s *Server) knownPath(seg []string) bool {
 	p := strings.ToLower(strings.Join(seg, "/"))
 	switch {
-	case p == "users", p == "groups",
+	case p == "users", p == "groups", p == "$batch",
 		p == "reports/authenticationmethods/userregistrationdetails",
 		p == "policies/authenticationmethodspolicy",
 		p == "policies/authenticationstrengthpolicies",
@@ -262,7 +277,9 @@ func (s *Server) knownPath(seg []string) bool {
 		return true
 	case len(seg) == 3 && strings.EqualFold(seg[0], "users"):
 		return strings.EqualFold(seg[2], "sendMail") || strings.EqualFold(seg[2], "mailboxSettings")
-	case len(seg) == 4 && strings.EqualFold(seg[0], "users"):
+	case len(seg) == 4 && strings.EqualFold(seg[0], "users") && strings.EqualFold(seg[2]+"/"+seg[3], "mailboxSettings/timeZone"):
+		return true
+	case (len(seg) == 4 || len(seg) == 5) && strings.EqualFold(seg[0], "users"):
 		return strings.EqualFold(seg[2]+"/"+seg[3], "authentication/temporaryAccessPassMethods")
 	}
 	return false

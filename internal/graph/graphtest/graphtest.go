@@ -167,6 +167,7 @@ type Server struct {
 	mail        []SentMail
 	mailCount   int
 	passes      []TemporaryAccessPass
+	held        *tapStore // the pass each user holds (tap.go)
 	faultUses   []int
 	graphCount  int
 	retryAfters map[string]retryWindow

@@ -47,9 +47,10 @@ type Tenant struct {
 	AuthenticationStrengths []json.RawMessage
 	// Apps are the client applications allowed to get tokens.
 	Apps []App
-	// TimeZones maps a user id to the Windows time zone name that
-	// GET /users/{id}/mailboxSettings reports. Users not listed get one
-	// derived from their officeLocation and usageLocation.
+	// TimeZones maps a user id to the time zone name that
+	// GET /users/{id}/mailboxSettings reports: a Windows name, an IANA
+	// name or anything else Exchange may hold. Users not listed get a
+	// Windows name derived from their officeLocation and usageLocation.
 	TimeZones map[string]string
 
 	// trusted marks rows produced by Synthesize: well-formed and compact,
@@ -100,8 +101,9 @@ const (
 // and userRegistrationDetails.json (each may continue over pages named by
 // "@odata.nextLink": "users-002.json"), authenticationMethodsPolicy.json, and
 // optionally groups.json with groupMembers-<group id>.json per group,
-// conditionalAccessPolicies.json and authenticationStrengthPolicies.json.
-// The tenant gets DefaultTenantID and the default app.
+// conditionalAccessPolicies.json and authenticationStrengthPolicies.json,
+// and mailboxSettings.json (the mailbox time zones nudge pull saves) into
+// TimeZones. The tenant gets DefaultTenantID and the default app.
 func LoadSnapshot(fsys fs.FS) (*Tenant, error) {
 	t := &Tenant{
 		ID:   DefaultTenantID,
@@ -128,6 +130,15 @@ func LoadSnapshot(fsys fs.FS) (*Tenant, error) {
 		t.Policy = data
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("graphtest: %w", err)
+	}
+	zones, err := readCollection(fsys, mailboxSettingsFile, false)
+	if err != nil {
+		return nil, err
+	}
+	if zones != nil {
+		if t.TimeZones, err = readTimeZones(zones); err != nil {
+			return nil, err
+		}
 	}
 	groups, err := readCollection(fsys, groupsFile, false)
 	if err != nil {
@@ -202,11 +213,21 @@ func readCollection(fsys fs.FS, first string, required bool) ([]json.RawMessage,
 }
 
 // Demo is the demo tenant embedded in nudge (content/demo-tenant), served
-// as a live one.
+// as a live one. Its mailboxes report a spread of time zones: Windows
+// names from people's offices and countries, IANA names for every fifth
+// person, "Customized Time Zone" for a few; people without mail and
+// guests have no mailbox.
 func Demo() (*Tenant, error) {
 	sub, err := fs.Sub(content.FS, "demo-tenant")
 	if err != nil {
 		return nil, err
 	}
-	return LoadSnapshot(sub)
+	t, err := LoadSnapshot(sub)
+	if err != nil {
+		return nil, err
+	}
+	if t.TimeZones == nil {
+		t.TimeZones = spreadZones(t.Users)
+	}
+	return t, nil
 }
