@@ -55,6 +55,7 @@ func runCheck(e *env) error {
 	}
 	checkSessions(e, p, report)
 	checkSchedule(e, p, report)
+	checkHandouts(p, report)
 	// Emails may link only to guide pages the guide site has.
 	site, err := buildGuides(p)
 	if err != nil {

@@ -197,17 +197,30 @@ func runHandouts(e *env, o *handoutsOptions, copiesSet bool) error {
 	}
 	var mu sync.Mutex
 	written := make([]bool, len(docs))
-	err = br.PrintAll(e.ctx, docs, min(runtime.NumCPU(), 2), func(i int, took time.Duration) {
+	overflow := make([][]string, len(docs))
+	err = br.PrintAll(e.ctx, docs, min(runtime.NumCPU(), 2), func(i int, r printpdf.Result) {
 		mu.Lock()
 		defer mu.Unlock()
-		written[i] = true
+		written[i], overflow[i] = true, r.Overflow
 		b := batches[i]
-		e.log.Debug("printed", "site", b.Site, "inserts", b.Inserts, "pages", b.Pages, "took", took.Round(time.Millisecond))
+		e.log.Debug("printed", "site", b.Site, "inserts", b.Inserts, "pages", b.Pages, "took", r.Took.Round(time.Millisecond))
 	})
-	// Paths on stdout in site order, the complete ones even after a failure.
+	// Paths on stdout in site order, the complete ones even after a failure;
+	// what does not fit its page is reported for each, in the same order.
 	for i, d := range docs {
 		if written[i] {
 			fmt.Fprintln(e.stdout, d.Out)
+		}
+	}
+	tmpl := o.template
+	if tmpl == "" {
+		l, _ := handout.FindLayout(layout)
+		tmpl = l.Template
+	}
+	for i, d := range docs {
+		if written[i] {
+			warnOverflow(e, d.Out, batches[i], overflow[i], fmt.Sprintf(
+				"shorten %s/handouts/<locale>/%s.md, or choose a layout with larger inserts (a6 is the largest, 105 × 148 mm); a very long name or sign-in name leaves less room for the steps", p.tmplName, tmpl))
 		}
 	}
 	if errors.Is(err, printpdf.ErrBrowserGone) {
@@ -243,4 +256,31 @@ func startBrowser(e *env, exe string) (*printpdf.Browser, error) {
 		return nil, withHint(err, "check that %s runs: %s --headless --version", exe, exe)
 	}
 	return br, nil
+}
+
+// maxOverflowLines is how many overflowing boxes a warning lists.
+const maxOverflowLines = 10
+
+// warnOverflow tells the user which parts of the PDF at out do not fit
+// their page (fit is what printpdf measured): their text is cut off on
+// paper. The PDF stays: a warning, not a failure.
+func warnOverflow(e *env, out string, b *handout.Batch, fit []string, hint string) {
+	boxes := b.Overflowing(fit)
+	if len(boxes) == 0 {
+		return
+	}
+	site := ""
+	if b.Site != "" {
+		site = " (site " + b.Site + ")"
+	}
+	fmt.Fprintf(e.stderr, "nudge: warning: %s%s: text cut off in %s: what runs past the edge of its box is not printed:\n",
+		filepath.Base(out), site, plural(len(boxes), "place"))
+	for i, bx := range boxes {
+		if i == maxOverflowLines {
+			fmt.Fprintf(e.stderr, "  … and %d more\n", len(boxes)-i)
+			break
+		}
+		fmt.Fprintf(e.stderr, "  page %d: %s\n", bx.Page, bx.What)
+	}
+	fmt.Fprintf(e.stderr, "hint: %s; the PDF was written: check those pages before printing\n", hint)
 }

@@ -114,6 +114,64 @@ func TestHandoutsBadCampaign(t *testing.T) {
 	}
 }
 
+// TestHandoutsOverflowWarning: inserts whose text does not fit their page
+// are reported on stderr (file, site, page, person, what to do), at most
+// ten lines a file; the command succeeds and the PDFs are written.
+func TestHandoutsOverflowWarning(t *testing.T) {
+	needBrowser(t)
+	repo, _ := filepath.Abs("../..")
+	dir := t.TempDir()
+	tmpl := filepath.Join(dir, "templates")
+	if err := os.CopyFS(tmpl, os.DirFS(filepath.Join(repo, "templates"))); err != nil {
+		t.Fatal(err)
+	}
+	insert := filepath.Join(tmpl, "handouts", "en", "insert.md")
+	body, err := os.ReadFile(insert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, insert, string(body)+"\n\n"+strings.Repeat("A paragraph far too long for an A6 insert. ", 120)+"\n")
+	c := "campaign: t\nname: T\norganisation: {name: Contoso}\nsender: {address: it@contoso.example}\n" +
+		"helpdesk: {name: Helpdesk, email: help@contoso.example}\ndefaults: {locale: en, locales: [en, fr, de]}\n" +
+		"source: snapshot:" + filepath.Join(repo, "content", "demo-tenant") + "\ntemplates: " + tmpl + "\n" +
+		"waves: []\naudiences:\n  - name: ready\n    where: isMfaCapable && !hasPasskey\n"
+	file := filepath.Join(dir, "campaign.yaml")
+	write(t, file, c)
+
+	code, stdout, stderr := nudgeIn(t, dir, "--campaign", file, "handouts", "--audience", "ready", "--layout", "a6", "--locale", "en")
+	if code != exitOK {
+		t.Fatalf("exit %d, want success with a warning\n%s", code, stderr)
+	}
+	pdfs := strings.Fields(stdout)
+	if len(pdfs) == 0 {
+		t.Fatal("no PDF written")
+	}
+	for _, pdf := range pdfs {
+		if _, err := os.Stat(pdf); err != nil {
+			t.Error(err)
+		}
+		base := filepath.Base(pdf)
+		if !strings.Contains(stderr, "nudge: warning: "+base+" (site ") {
+			t.Errorf("no warning for %s:\n%s", base, stderr)
+		}
+	}
+	for _, w := range []string{": text cut off in ", "what runs past the edge of its box is not printed", "  page 2: insert for ", "… and ",
+		"hint: shorten " + tmpl + "/handouts/<locale>/insert.md", "the PDF was written: check those pages before printing"} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, stderr)
+		}
+	}
+	if n := strings.Count(stderr, "\n  page "); n > 10*len(pdfs) {
+		t.Errorf("%d page lines for %d PDFs: more than ten a file", n, len(pdfs))
+	}
+
+	// The shipped templates fit: no warning.
+	code, _, stderr = nudgeIn(t, dir, "--campaign", file, "handouts", "--audience", "ready", "--layout", "a4-4up", "--locale", "fr")
+	if code != exitOK || strings.Contains(stderr, "warning") {
+		t.Errorf("shipped French inserts: exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
 // TestHandoutsWithoutBrowser: with no browser on the machine the error
 // says how to get one, and --html still works.
 func TestHandoutsWithoutBrowser(t *testing.T) {

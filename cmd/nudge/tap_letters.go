@@ -17,10 +17,16 @@ package main
 // one unless --reissue. The row is written right after Graph created the
 // pass, so a pass that exists is never forgotten even if printing fails;
 // such a pass is reported as issued but not printed, and --reissue gives
-// the person a new one (Graph keeps one pass per user: the old one must
-// be deleted first, which the error says).
+// the person a new one.
+//
+// One pass per person: Graph keeps one pass per user and replaces it,
+// without a word, when another is created (see internal/graph/tap.go). So
+// before creating a pass nudge lists what the person holds: a live pass
+// nudge did not create (a helpdesk's, say) is left alone, the person is
+// reported with what to do, and only --reissue replaces it.
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -197,7 +203,7 @@ func runTapLetters(e *env, o *tapLettersOptions) error {
 			if tp.from.IsZero() {
 				tp.from = now
 			}
-			tp.to = tp.from.Add(cmpOr(lifetime, time.Hour))
+			tp.to = tp.from.Add(cmp.Or(lifetime, time.Hour))
 		}
 	} else {
 		if who, failed, err = e.createTAPs(p, o, req, who); err != nil {
@@ -207,7 +213,7 @@ func runTapLetters(e *env, o *tapLettersOptions) error {
 			return nil // everyone has a pass already, as reported
 		}
 		if len(who) == 0 {
-			return fmt.Errorf("tap-letters: no pass created: %s", strings.Join(failed, "; "))
+			return fmt.Errorf("tap-letters: no pass created:\n  %s", strings.Join(failed, "\n  "))
 		}
 	}
 
@@ -246,7 +252,8 @@ func runTapLetters(e *env, o *tapLettersOptions) error {
 	var printed []int64
 	for _, b := range batches {
 		out := filepath.Join(dir, b.Slug+".pdf")
-		if err := br.Print(e.ctx, string(b.HTML), printpdf.Paper{WidthMM: b.Paper.W, HeightMM: b.Paper.H}, out); err != nil {
+		res, err := br.Print(e.ctx, string(b.HTML), printpdf.Paper{WidthMM: b.Paper.W, HeightMM: b.Paper.H}, out)
+		if err != nil {
 			return withHint(err, "the passes were created and are in the ledger; run again with --reissue to print new ones")
 		}
 		// printpdf writes through os.CreateTemp (0600); say so explicitly,
@@ -255,6 +262,8 @@ func runTapLetters(e *env, o *tapLettersOptions) error {
 			return err
 		}
 		fmt.Fprintln(e.stdout, out)
+		warnOverflow(e, out, b, res.Overflow, fmt.Sprintf(
+			"shorten %s/handouts/<locale>/%s.md (its steps and its destroy: line); a very long name or sign-in name leaves less room. To print them again after a fix, run with --reissue (new passes)", p.tmplName, handout.LetterTemplate))
 		for _, tp := range who {
 			if tp.row != 0 && strings.EqualFold(siteOf(&tp.p), b.Site) {
 				printed = append(printed, tp.row)
@@ -270,7 +279,7 @@ func runTapLetters(e *env, o *tapLettersOptions) error {
 		fmt.Fprintf(e.stderr, "nudge: dry run: %s with the placeholder %s; no pass was created.\n", people(len(who)), dryRunPass)
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("tap-letters: no pass for %d of them: %s", len(failed), strings.Join(failed, "; "))
+		return fmt.Errorf("tap-letters: no pass for %s:\n  %s", people(len(failed)), strings.Join(failed, "\n  "))
 	}
 	return nil
 }
@@ -336,17 +345,36 @@ func (e *env) createTAPs(p *project, o *tapLettersOptions, req graph.TAPRequest,
 		}
 	}()
 	for _, tp := range todo {
-		t, cerr := gc.CreateTAP(e.ctx, tp.p.ID, req)
+		// Graph replaces a pass the person holds without a word: look first.
+		live, cerr := e.livePass(gc, tp.p.ID)
+		if cerr == nil && live != nil {
+			prev, ours := issued[tp.p.ID]
+			ours = ours && prev.MethodID == live.ID
+			switch {
+			case !ours && !o.reissue:
+				counts.Failed++
+				failed = append(failed, fmt.Sprintf("%s: already holds a Temporary Access Pass that nudge did not create (%s); a new pass replaces it and theirs stops working. Check with whoever gave it (helpdesk, manager); to replace it, run again with --reissue",
+					untrusted.OneLine(tp.p.UserPrincipalName), describeTAP(live)))
+				continue
+			case !ours:
+				fmt.Fprintf(e.stderr, "nudge: %s held a Temporary Access Pass that nudge did not create (%s): replaced, as --reissue asks\n",
+					untrusted.OneLine(tp.p.UserPrincipalName), describeTAP(live))
+			}
+		}
+		var t *graph.TAP
+		if cerr == nil {
+			t, cerr = gc.CreateTAP(e.ctx, tp.p.ID, req)
+		}
 		if cerr != nil {
 			counts.Failed++
-			if why, ok := tapRefused(cerr); ok {
-				failed = append(failed, tp.p.UserPrincipalName+": "+why)
+			if why, ok := tapRefused(cerr, live); ok {
+				failed = append(failed, untrusted.OneLine(tp.p.UserPrincipalName)+": "+why)
 				continue
 			}
 			// The passes already created are in the ledger; print them.
 			if len(got) > 0 {
 				fmt.Fprintf(e.stderr, "nudge: stopped after %s: %v\n", people(len(got)), cerr)
-				failed = append(failed, tp.p.UserPrincipalName+": "+cerr.Error())
+				failed = append(failed, untrusted.OneLine(tp.p.UserPrincipalName)+": "+cerr.Error())
 				break
 			}
 			return nil, nil, graphError(cerr)
@@ -363,19 +391,45 @@ func (e *env) createTAPs(p *project, o *tapLettersOptions, req graph.TAPRequest,
 	return got, failed, nil
 }
 
-// tapRefused explains Graph's refusal to create one person's pass (they
-// already hold one, or they are not found), which does not stop the run.
-func tapRefused(err error) (string, bool) {
+// livePass returns the pass the person holds that is valid now or will
+// be, or nil.
+func (e *env) livePass(gc *graph.Client, id string) (*graph.TAP, error) {
+	held, err := gc.HeldTAPs(e.ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range held {
+		if t.Live(e.now()) {
+			return t, nil
+		}
+	}
+	return nil, nil
+}
+
+// describeTAP says when a held pass was made and when it is valid, in UTC
+// (the operator's zone is not known; the letter's zone is the person's).
+func describeTAP(t *graph.TAP) string {
+	const f = "2 Jan 2006 15:04 UTC"
+	return fmt.Sprintf("created %s, valid %s to %s", t.Created.UTC().Format(f), t.Start.UTC().Format(f), t.End().UTC().Format(f))
+}
+
+// tapRefused explains Graph's refusal of one person's pass that does not
+// stop the run: the person is not in the tenant (404), or Graph would not
+// replace the live pass they hold (a 400 for a person known to hold one;
+// Graph documents that it replaces it, but its older API asked for the
+// old pass to be deleted first). Any other error is the same for everyone
+// and stops the run.
+func tapRefused(err error, held *graph.TAP) (string, bool) {
 	var ge *graph.Error
 	if !errors.As(err, &ge) {
 		return "", false
 	}
-	msg := strings.ToLower(ge.Message)
 	switch {
 	case ge.Status == 404:
-		return "not found in the tenant", true
-	case (ge.Status == 400 || ge.Status == 409) && (strings.Contains(msg, "already") || strings.Contains(msg, "only one") || strings.Contains(msg, "exist")):
-		return "already holds a Temporary Access Pass (Graph allows one per user): delete it in the Entra admin center (Users > the user > Authentication methods) or wait until it expires, then run again with --reissue", true
+		return "not found in the tenant (deleted since the directory was read?)", true
+	case ge.Status == 400 && held != nil:
+		return fmt.Sprintf("Graph refused a new pass while they hold one (%s): %s. Delete theirs in the Entra admin center (Users > the user > Authentication methods > Temporary Access Pass > Delete), then run again with --reissue",
+			describeTAP(held), strings.TrimRight(untrusted.OneLine(cmp.Or(ge.Message, ge.Code)), ". ")), true
 	}
 	return "", false
 }
@@ -403,11 +457,4 @@ func siteOf(p *directory.Person) string {
 
 func onSite(p *directory.Person, site string) bool {
 	return site == "" || strings.EqualFold(siteOf(p), strings.Join(strings.Fields(site), " "))
-}
-
-func cmpOr(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
 }

@@ -185,7 +185,9 @@ func TestTapLetters(t *testing.T) {
 			t.Errorf("the PDF lacks %s <%s>", m.name, m.upn)
 		}
 	}
-	if !strings.Contains(text, "Signature") || !strings.Contains(text, "26 November 2026, 09:00") && !strings.Contains(text, "26 November 2026, 08:00") {
+	// Dates in each letter's language and the person's zone.
+	if !strings.Contains(text, "Signature") || !strings.Contains(text, "26 November 2026, 09:00") && !strings.Contains(text, "26 November 2026, 08:00") &&
+		!strings.Contains(text, "26 novembre 2026 à 09:00") && !strings.Contains(text, "26 novembre 2026 à 08:00") {
 		t.Errorf("the PDF lacks the handover sheet or the validity:\n%s", text)
 	}
 
@@ -221,6 +223,82 @@ func TestTapLetters(t *testing.T) {
 		if strings.Contains(streams, sec) {
 			t.Errorf("a pass is on stdout or stderr")
 		}
+	}
+}
+
+// TestTapLettersExistingPass: a person who holds a live pass that nudge
+// did not create (a helpdesk's) is left alone and reported by name, with
+// why and what to do; everyone else gets a letter. --reissue replaces
+// their pass, as Graph does when another is created, and says so.
+func TestTapLettersExistingPass(t *testing.T) {
+	needBrowser(t)
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) // NUDGE_NOW
+	s := graphtest.Start(t, graphtest.Options{Tenant: demoTenant(t), Now: func() time.Time { return now }})
+	dir := tapFixture(t, s)
+	// The site with the most people of audience onboard.
+	bySite := map[string][]member{}
+	site := ""
+	for _, m := range demoAudience(t, "onboard") {
+		bySite[m.site] = append(bySite[m.site], m)
+		if len(bySite[m.site]) > len(bySite[site]) && m.site != "" {
+			site = m.site
+		}
+	}
+	want := bySite[site]
+	if len(want) < 2 {
+		t.Fatal("the test needs two people of audience onboard at one site")
+	}
+	holder := want[0].upn
+	helpdesk := s.GiveTemporaryAccessPass(holder, now.Add(-time.Hour), 7*24*time.Hour)
+	// An expired pass is nothing to lose: replaced without a word.
+	s.GiveTemporaryAccessPass(want[1].upn, now.Add(-72*time.Hour), time.Hour)
+
+	out, errOut, code := nudge(t, dir, "tap-letters", "--audience", "onboard", "--site", site)
+	if code != exitFailure {
+		t.Errorf("exit %d, want %d (one person got no pass)", code, exitFailure)
+	}
+	t.Logf("stderr:\n%s", errOut)
+	for _, w := range []string{holder + ": already holds a Temporary Access Pass that nudge did not create",
+		"created 25 Nov 2026 10:00 UTC, valid 25 Nov 2026 09:00 UTC to 2 Dec 2026 09:00 UTC", "theirs stops working", "--reissue"} {
+		if !strings.Contains(errOut, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, errOut)
+		}
+	}
+	if h, _ := s.HeldTemporaryAccessPass(holder); h.ID != helpdesk {
+		t.Errorf("the helpdesk's pass was replaced without --reissue")
+	}
+	for _, r := range tapPosts(s) {
+		if strings.Contains(r.Path, holder) {
+			t.Errorf("a pass was requested for %s", holder)
+		}
+	}
+	if n := len(s.TemporaryAccessPasses()); n != len(want)-1 {
+		t.Errorf("%d passes created, want %d (all but %s)", n, len(want)-1, holder)
+	}
+	pdf := strings.TrimSpace(out)
+	text := pdfcheck.Fold(strings.Join(pdfcheck.Text(t, pdf), "\n"))
+	if strings.Contains(text, holder) || !strings.Contains(text, want[1].upn) {
+		t.Errorf("the PDF should have a letter for %s and none for %s", want[1].upn, holder)
+	}
+
+	// --reissue: the helpdesk's pass is replaced, and the output says so.
+	out, errOut, code = nudge(t, dir, "tap-letters", "--audience", "onboard", "--site", site, "--reissue")
+	if code != exitOK {
+		t.Fatalf("--reissue: exit %d\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut, holder+" held a Temporary Access Pass that nudge did not create") || !strings.Contains(errOut, "replaced") {
+		t.Errorf("--reissue does not say it replaced %s's pass:\n%s", holder, errOut)
+	}
+	h, ok := s.HeldTemporaryAccessPass(holder)
+	if !ok || h.ID == helpdesk {
+		t.Fatalf("%s still holds the helpdesk's pass", holder)
+	}
+	text = pdfcheck.Fold(strings.Join(pdfcheck.Text(t, strings.TrimSpace(out)), "\n"))
+	if !strings.Contains(text, h.Pass) {
+		t.Errorf("the PDF lacks %s's new pass", holder)
+	}
+	if strings.Contains(errOut, h.Pass) || strings.Contains(out, h.Pass) {
+		t.Error("a pass is on stdout or stderr")
 	}
 }
 
@@ -305,18 +383,23 @@ func TestTapLettersBadInput(t *testing.T) {
 }
 
 func TestTapRefused(t *testing.T) {
+	held := &graph.TAP{ID: "m1", Start: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC), Lifetime: 8 * time.Hour}
 	for _, tc := range []struct {
 		name string
 		err  error
+		held *graph.TAP
 		want string
 	}{
-		{"existing pass", &graph.Error{Status: 400, Code: "badRequest", Message: "User already has a Temporary Access Pass."}, "already holds a Temporary Access Pass"},
-		{"not found", &graph.Error{Status: 404, Code: "Request_ResourceNotFound"}, "not found"},
-		{"forbidden stops the run", &graph.Error{Status: 403, Code: "Authorization_RequestDenied"}, ""},
-		{"other bad request stops the run", &graph.Error{Status: 400, Message: "lifetimeInMinutes must be between 60 and 480"}, ""},
+		{"refused while holding a pass", &graph.Error{Status: 400, Code: "badRequest", Message: "Some refusal."}, held,
+			"Graph refused a new pass while they hold one (created 1 Jan 0001 00:00 UTC, valid 26 Nov 2026 08:00 UTC to 26 Nov 2026 16:00 UTC): Some refusal. Delete theirs"},
+		{"not found", &graph.Error{Status: 404, Code: "Request_ResourceNotFound"}, nil, "not found"},
+		{"forbidden stops the run", &graph.Error{Status: 403, Code: "Authorization_RequestDenied"}, held, ""},
+		// Graph's wording is not guessed at: a 400 for someone who holds
+		// no pass is the same for everyone, and stops the run.
+		{"other bad request stops the run", &graph.Error{Status: 400, Message: "User already has a Temporary Access Pass."}, nil, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ok := tapRefused(tc.err)
+			got, ok := tapRefused(tc.err, tc.held)
 			if ok != (tc.want != "") || !strings.Contains(got, tc.want) {
 				t.Errorf("tapRefused = %q, %v; want %q", got, ok, tc.want)
 			}

@@ -63,9 +63,9 @@ func BenchmarkPersonalA6(b *testing.B) {
 			docs[i] = printpdf.Doc{HTML: string(batch.HTML), Paper: printpdf.Paper{WidthMM: batch.Paper.W, HeightMM: batch.Paper.H}, Out: filepath.Join(dir, batch.Slug+".pdf")}
 		}
 		var mu sync.Mutex
-		if err := br.PrintAll(b.Context(), docs, workers, func(i int, took time.Duration) {
+		if err := br.PrintAll(b.Context(), docs, workers, func(i int, r printpdf.Result) {
 			mu.Lock()
-			perSite[batches[i].Site] += took
+			perSite[batches[i].Site] += r.Took
 			mu.Unlock()
 		}); err != nil {
 			b.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"html/template"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -99,7 +100,7 @@ func New(c *campaign.Campaign, eng *render.Engine, opt Options) (*Maker, error) 
 		return nil, err
 	}
 	m.base = &p.front
-	if m.geo, err = plan(l, m.base, render.HandoutPath(m.name, c.Defaults.Locale), m.modules); err != nil {
+	if m.geo, err = plan(l, m.base, p.h.File, m.modules); err != nil {
 		return nil, err
 	}
 	if opt.Locale != "" {
@@ -219,6 +220,41 @@ type Batch struct {
 	Paper Size
 	// HTML is the whole print document.
 	HTML []byte
+	// Boxes are the parts of the document that must fit their page, by
+	// the value of their printpdf.FitAttr attribute (the index here).
+	Boxes []Box
+}
+
+// Box is a part of a batch that must fit its page or box: an insert, a
+// letter, a cover or handover page.
+type Box struct {
+	// Page is the page it prints on, from 1, cover included.
+	Page int
+	// What names it for people ("insert for Ann Lee <ann@…>").
+	What string
+}
+
+// Overflowing returns the boxes that fit values (as printpdf reports
+// them) name, in document order; values it does not know are left out.
+func (b *Batch) Overflowing(fit []string) []Box {
+	var out []Box
+	for _, v := range fit {
+		if i, err := strconv.Atoi(v); err == nil && i >= 0 && i < len(b.Boxes) {
+			out = append(out, b.Boxes[i])
+		}
+	}
+	return out
+}
+
+// who names a person in a warning: name and sign-in name, printable.
+func who(name, upn string) string {
+	switch {
+	case name == "":
+		return "<" + upn + ">"
+	case upn == "":
+		return name
+	}
+	return name + " <" + upn + ">"
 }
 
 // Personal renders the inserts of people, one batch per site (office
@@ -283,6 +319,8 @@ type insertData struct {
 	Lang          string
 	X, Y          float64
 	Content       Size
+	// Fit names the insert in the batch's Boxes.
+	Fit int
 }
 
 type sheetData struct {
@@ -295,6 +333,8 @@ type pageData struct {
 	G      *geometry
 	Cover  *coverData
 	Sheets []sheetData
+	// CoverFit names the cover page in the batch's Boxes.
+	CoverFit int
 }
 
 type coverData struct {
@@ -314,6 +354,12 @@ func (m *Maker) batch(site, slug string, members []Member, cover bool) (*Batch, 
 	}
 	g := m.geo
 	var sheets []sheetData
+	var boxes []Box
+	first := 1 // the page of the first sheet
+	if cover {
+		boxes = append(boxes, Box{Page: 1, What: "cover page"})
+		first = 2
+	}
 	audiences := map[string]int{}
 	var generic *insertData // generic inserts are all the same
 	for i, mem := range members {
@@ -355,6 +401,12 @@ func (m *Maker) batch(site, slug string, members []Member, cover bool) (*Batch, 
 			}
 		}
 		audiences[mem.Audience]++
+		d.Fit = len(boxes)
+		what := "generic insert"
+		if mem.Person != nil {
+			what = "insert for " + who(d.Name, d.UPN)
+		}
+		boxes = append(boxes, Box{Page: first + i/g.PerSheet, What: what})
 		o := g.Origins[slot]
 		d.X, d.Y = o.W+g.Margin, o.H+g.Margin
 		d.Content = Size{g.Insert.W - 2*g.Margin, g.Insert.H - 2*g.Margin}
@@ -380,7 +432,7 @@ func (m *Maker) batch(site, slug string, members []Member, cover bool) (*Batch, 
 	if err := pageTemplate.Execute(&buf, pd); err != nil {
 		return nil, fmt.Errorf("handout: %w", err)
 	}
-	return &Batch{Site: site, Slug: slug, Inserts: len(members), Pages: pages, Paper: g.Page, HTML: buf.Bytes()}, nil
+	return &Batch{Site: site, Slug: slug, Inserts: len(members), Pages: pages, Paper: g.Page, HTML: buf.Bytes(), Boxes: boxes}, nil
 }
 
 // fit returns the font size in points, from base down to 60% of it, at

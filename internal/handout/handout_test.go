@@ -234,8 +234,15 @@ func TestPrintedInserts(t *testing.T) {
 			seen := 0
 			for _, batch := range batches {
 				out := filepath.Join(dir, batch.Slug+".pdf")
-				if err := b.Print(t.Context(), string(batch.HTML), printpdf.Paper{WidthMM: batch.Paper.W, HeightMM: batch.Paper.H}, out); err != nil {
+				res, err := b.Print(t.Context(), string(batch.HTML), printpdf.Paper{WidthMM: batch.Paper.W, HeightMM: batch.Paper.H}, out)
+				if err != nil {
 					t.Fatal(err)
+				}
+				// Only the 301-character name may crowd an insert out.
+				for _, bx := range batch.Overflowing(res.Overflow) {
+					if !strings.Contains(bx.What, "Maximilian") {
+						t.Errorf("%s: page %d: %s does not fit", out, bx.Page, bx.What)
+					}
 				}
 				checkPDF(t, out, batch, l, c.RegisterLink(batch.Site))
 				text := strings.Join(pdfcheck.Text(t, out), " ")

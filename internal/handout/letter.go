@@ -14,6 +14,7 @@ import (
 	_ "embed"
 	"fmt"
 	"html/template"
+	"strconv"
 	"strings"
 	"time"
 
@@ -147,6 +148,8 @@ type letterData struct {
 	UntilLabel, Until      string
 	Destroy                string
 	Body                   template.HTML
+	// Fit names the letter in the batch's Boxes.
+	Fit int
 }
 
 type handoverRow struct {
@@ -161,9 +164,61 @@ type letterPage struct {
 	Letters                           []letterData
 }
 
-// validity formats a time of a pass's validity in its zone, naming it.
-func validity(t time.Time) string {
-	return t.Format("Monday 2 January 2006, 15:04 MST") + " (" + t.Location().String() + ")"
+// dateNames are the names a letter's dates are written with, per locale.
+// Go's time package knows English only; these few are all a letter needs.
+type dateNames struct {
+	weekdays [7]string  // Sunday first, as time.Weekday
+	months   [12]string // January first
+	// format lays out weekday, day, month, year and hh:mm.
+	format func(n *dateNames, t time.Time) string
+}
+
+var letterDates = map[string]*dateNames{
+	"en": {
+		weekdays: [7]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
+		months:   [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
+		format: func(n *dateNames, t time.Time) string {
+			return fmt.Sprintf("%s %d %s %d, %s", n.weekdays[t.Weekday()], t.Day(), n.months[t.Month()-1], t.Year(), t.Format("15:04 MST"))
+		},
+	},
+	"fr": {
+		weekdays: [7]string{"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"},
+		months:   [12]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"},
+		format: func(n *dateNames, t time.Time) string {
+			day := strconv.Itoa(t.Day())
+			if t.Day() == 1 {
+				day = "1er" // premier: French writes the first of the month as an ordinal
+			}
+			return fmt.Sprintf("%s %s %s %d à %s", n.weekdays[t.Weekday()], day, n.months[t.Month()-1], t.Year(), t.Format("15:04"))
+		},
+	},
+	"de": {
+		weekdays: [7]string{"Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"},
+		months:   [12]string{"Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"},
+		format: func(n *dateNames, t time.Time) string {
+			return fmt.Sprintf("%s, %d. %s %d, %s Uhr", n.weekdays[t.Weekday()], t.Day(), n.months[t.Month()-1], t.Year(), t.Format("15:04"))
+		},
+	},
+}
+
+// validity formats a time of a pass's validity in its zone, in the
+// letter's locale, naming the zone: an IANA name reads the same in every
+// language, and its UTC offset settles any doubt. A locale without names
+// gets ISO 8601, which every reader can parse.
+func validity(t time.Time, locale string) string {
+	zone := t.Location().String()
+	if zone == "Local" {
+		zone = t.Format("MST")
+	}
+	n, ok := letterDates[locale]
+	if !ok {
+		return t.Format("2006-01-02 15:04") + " (" + zone + ", UTC" + t.Format("-07:00") + ")"
+	}
+	if locale == "en" {
+		// English keeps the zone's abbreviation, as printed before.
+		return n.format(n, t) + " (" + zone + ")"
+	}
+	return n.format(n, t) + " (" + zone + ", UTC" + t.Format("-07:00") + ")"
 }
 
 // Batches renders letters, one batch per site (as Personal groups inserts),
@@ -195,16 +250,25 @@ func (m *Letters) Batches(letters []Letter) ([]*Batch, error) {
 			upn := printable(l.Person.UserPrincipalName)
 			pg.Rows = append(pg.Rows, handoverRow{N: i + 1, Name: name, UPN: upn})
 			pg.Letters = append(pg.Letters, letterData{Lang: locale, Title: t.front.Title, Name: name, UPN: upn,
-				PassLabel: t.front.PassLabel, Pass: l.Pass, FromLabel: t.front.FromLabel, From: validity(l.From),
-				UntilLabel: t.front.UntilLabel, Until: validity(l.Until), Destroy: t.front.Destroy, Body: template.HTML(body)})
+				PassLabel: t.front.PassLabel, Pass: l.Pass, FromLabel: t.front.FromLabel, From: validity(l.From, locale),
+				UntilLabel: t.front.UntilLabel, Until: validity(l.Until, locale), Destroy: t.front.Destroy, Body: template.HTML(body)})
+		}
+		// Boxes: the handover pages first, then one per letter.
+		sheets := (len(g.items) + handoverRowsPerPage - 1) / handoverRowsPerPage
+		boxes := make([]Box, 0, sheets+len(pg.Letters))
+		for k := range sheets {
+			boxes = append(boxes, Box{Page: k + 1, What: fmt.Sprintf("handover sheet, page %d of %d", k+1, sheets)})
+		}
+		for i := range pg.Letters {
+			pg.Letters[i].Fit = len(boxes)
+			boxes = append(boxes, Box{Page: sheets + i + 1, What: "letter for " + who(pg.Letters[i].Name, pg.Letters[i].UPN)})
 		}
 		var buf bytes.Buffer
 		if err := letterTemplate.Execute(&buf, pg); err != nil {
 			return nil, fmt.Errorf("handout: %w", err)
 		}
-		sheets := (len(g.items) + handoverRowsPerPage - 1) / handoverRowsPerPage
 		out = append(out, &Batch{Site: g.name, Slug: uniqueSlug("tap-letters-"+Slug(g.name), slugs), Inserts: len(g.items),
-			Pages: sheets + len(g.items), Paper: m.paper, HTML: buf.Bytes()})
+			Pages: sheets + len(g.items), Paper: m.paper, HTML: buf.Bytes(), Boxes: boxes})
 	}
 	return out, nil
 }
@@ -219,4 +283,5 @@ var letterHTML string
 var letterTemplate = template.Must(template.New("letter.html").Funcs(template.FuncMap{
 	"mm":      func(v float64) template.CSS { return template.CSS(fmt.Sprintf("%.3fmm", v)) },
 	"newpage": func(i int) bool { return i > 0 && i%handoverRowsPerPage == 0 },
+	"sheet":   func(i int) int { return i / handoverRowsPerPage },
 }).Parse(letterHTML))

@@ -2,6 +2,7 @@ package handout
 
 import (
 	"errors"
+	stdhtml "html"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,7 @@ func TestLetters(t *testing.T) {
 		t.Fatalf("batches: %+v", bs)
 	}
 	html := string(bs[0].HTML)
+	text := stdhtml.UnescapeString(html)
 	handover, letters, ok := strings.Cut(html, `<section class="page letter"`)
 	if !ok {
 		t.Fatal("no letter page")
@@ -48,8 +50,10 @@ func TestLetters(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"&lt;b&gt;Zoé&lt;/b&gt; *Bold*", "Adam Ng", "Votre passe d&#39;accès temporaire", "Your Temporary Access Pass",
-		"Thursday 26 November 2026, 09:00 CET (Europe/Paris)", "Thursday 26 November 2026, 17:00 CET (Europe/Paris)", "Signature"} {
-		if !strings.Contains(html, want) {
+		"Thursday 26 November 2026, 09:00 CET (Europe/Paris)", "Thursday 26 November 2026, 17:00 CET (Europe/Paris)", "Signature",
+		// Zoé reads French: her letter's dates are French too.
+		"jeudi 26 novembre 2026 à 09:00 (Europe/Paris, UTC+01:00)", "jeudi 26 novembre 2026 à 17:00 (Europe/Paris, UTC+01:00)"} {
+		if !strings.Contains(html, want) && !strings.Contains(text, want) {
 			t.Errorf("the Paris batch lacks %q", want)
 		}
 	}
@@ -65,5 +69,77 @@ func TestLetters(t *testing.T) {
 	}
 	if _, err := NewLetters(c, render.New(templates.FS, "templates", c), LetterOptions{Paper: "a6"}); err == nil || !strings.Contains(err.Error(), `unknown letter paper "a6"`) {
 		t.Errorf("paper a6: %v", err)
+	}
+}
+
+// TestValidity: a pass's validity is written in the letter's language,
+// in the person's zone, with the zone named.
+func TestValidity(t *testing.T) {
+	zone := func(name string) *time.Location {
+		l, err := time.LoadLocation(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	paris, berlin, ny := zone("Europe/Paris"), zone("Europe/Berlin"), zone("America/New_York")
+	for _, tc := range []struct {
+		locale string
+		t      time.Time
+		want   string
+	}{
+		{"en", time.Date(2026, 12, 7, 9, 0, 0, 0, paris), "Monday 7 December 2026, 09:00 CET (Europe/Paris)"},
+		{"en", time.Date(2026, 7, 1, 17, 30, 0, 0, ny), "Wednesday 1 July 2026, 17:30 EDT (America/New_York)"},
+		{"fr", time.Date(2026, 12, 7, 9, 0, 0, 0, paris), "lundi 7 décembre 2026 à 09:00 (Europe/Paris, UTC+01:00)"},
+		{"fr", time.Date(2026, 8, 1, 18, 5, 0, 0, paris), "samedi 1er août 2026 à 18:05 (Europe/Paris, UTC+02:00)"},
+		{"fr", time.Date(2026, 2, 2, 8, 0, 0, 0, ny), "lundi 2 février 2026 à 08:00 (America/New_York, UTC-05:00)"},
+		{"de", time.Date(2026, 12, 7, 9, 0, 0, 0, berlin), "Montag, 7. Dezember 2026, 09:00 Uhr (Europe/Berlin, UTC+01:00)"},
+		{"de", time.Date(2026, 3, 29, 23, 59, 0, 0, time.UTC), "Sonntag, 29. März 2026, 23:59 Uhr (UTC, UTC+00:00)"},
+		{"nl", time.Date(2026, 12, 7, 9, 0, 0, 0, paris), "2026-12-07 09:00 (Europe/Paris, UTC+01:00)"},
+	} {
+		if got := validity(tc.t, tc.locale); got != tc.want {
+			t.Errorf("validity(%s, %s) = %q, want %q", tc.t, tc.locale, got, tc.want)
+		}
+	}
+}
+
+// TestLetterDatesPerLocale: each letter of a batch carries its own
+// locale's dates; none of the French or German ones is in English.
+func TestLetterDatesPerLocale(t *testing.T) {
+	c := demoCampaign(t)
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	from := time.Date(2026, 12, 7, 9, 0, 0, 0, berlin)
+	m, err := NewLetters(c, render.New(templates.FS, "templates", c), LetterOptions{Paper: "a4", Now: from})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var letters []Letter
+	for _, lang := range []string{"en-GB", "fr-FR", "de-DE"} {
+		letters = append(letters, Letter{Person: &directory.Person{ID: lang, DisplayName: "Reader " + lang, UserPrincipalName: lang + "@contoso.example",
+			OfficeLocation: "Berlin", PreferredLanguage: lang}, Audience: "onboard", Pass: "P-" + lang, From: from, Until: from.Add(8 * time.Hour)})
+	}
+	bs, err := m.Batches(letters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := strings.Split(stdhtml.UnescapeString(string(bs[0].HTML)), `<section class="page letter"`)[1:]
+	want := map[string][]string{
+		"en": {"Monday 7 December 2026, 09:00 CET (Europe/Berlin)", "Monday 7 December 2026, 17:00 CET (Europe/Berlin)"},
+		"fr": {"lundi 7 décembre 2026 à 09:00 (Europe/Berlin, UTC+01:00)", "lundi 7 décembre 2026 à 17:00"},
+		"de": {"Montag, 7. Dezember 2026, 09:00 Uhr (Europe/Berlin, UTC+01:00)", "Montag, 7. Dezember 2026, 17:00 Uhr"},
+	}
+	if len(pages) != 3 {
+		t.Fatalf("%d letters, want 3", len(pages))
+	}
+	for _, page := range pages {
+		lang := page[len(` lang="`) : len(` lang="`)+2]
+		for _, w := range want[lang] {
+			if !strings.Contains(page, w) {
+				t.Errorf("the %s letter lacks %q", lang, w)
+			}
+		}
+		if lang != "en" && (strings.Contains(page, "December") || strings.Contains(page, "Monday")) {
+			t.Errorf("the %s letter has an English date", lang)
+		}
 	}
 }

@@ -58,8 +58,12 @@ func TestPrint(t *testing.T) {
 	// Two documents through one browser: one print each.
 	for _, n := range []int{1, 3} {
 		out := filepath.Join(dir, fmt.Sprintf("doc%d.pdf", n))
-		if err := b.Print(t.Context(), doc(n), Paper{105, 148}, out); err != nil {
+		res, err := b.Print(t.Context(), doc(n), Paper{105, 148}, out)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if len(res.Overflow) != 0 {
+			t.Errorf("overflow %v in a document without fit boxes", res.Overflow)
 		}
 		pdfcheck.Check(t, out)
 		sizes := pdfcheck.Pages(t, out)
@@ -97,7 +101,7 @@ func TestBrowserKilledMidPrint(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		syscall.Kill(pid, syscall.SIGKILL)
 	}()
-	err := b.Print(t.Context(), doc(3000), Paper{105, 148}, out)
+	_, err := b.Print(t.Context(), doc(3000), Paper{105, 148}, out)
 	if err == nil {
 		t.Fatal("Print succeeded although the browser was killed")
 	}
@@ -106,7 +110,7 @@ func TestBrowserKilledMidPrint(t *testing.T) {
 	}
 	assertOnly(t, dir)
 	// The browser is gone: later prints fail at once, clearly.
-	if err := b.Print(t.Context(), doc(1), Paper{105, 148}, out); !errors.Is(err, ErrBrowserGone) {
+	if _, err := b.Print(t.Context(), doc(1), Paper{105, 148}, out); !errors.Is(err, ErrBrowserGone) {
 		t.Errorf("print after the browser died: %v", err)
 	}
 	assertOnly(t, dir)
@@ -222,7 +226,7 @@ func TestPrintAll(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var got []int
-	if err := b.PrintAll(t.Context(), docs, 2, func(i int, _ time.Duration) { mu.Lock(); got = append(got, i); mu.Unlock() }); err != nil {
+	if err := b.PrintAll(t.Context(), docs, 2, func(i int, _ Result) { mu.Lock(); got = append(got, i); mu.Unlock() }); err != nil {
 		t.Fatal(err)
 	}
 	sort.Ints(got)
@@ -239,4 +243,35 @@ func TestPrintAll(t *testing.T) {
 		t.Error("printing into a missing folder succeeded")
 	}
 	assertOnly(t, dir, "d0.pdf", "d1.pdf", "d2.pdf")
+}
+
+// TestPrintOverflow: boxes whose content does not fit are reported by
+// their FitAttr value, once each and in document order, in print layout;
+// the PDF is written all the same, and pdftotext confirms that what was
+// reported is really cut off on paper while what was not is whole.
+func TestPrintOverflow(t *testing.T) {
+	b := started(t)
+	out := filepath.Join(t.TempDir(), "fit.pdf")
+	long := strings.Repeat("word ", 400) + "LASTWORD"
+	html := `<!doctype html><html><head><style>@page{size:105mm 148mm;margin:0}body{margin:0;font:10pt sans-serif}
+.p{width:105mm;height:148mm;overflow:hidden}.p+.p{break-before:page}
+.box{width:80mm;height:30mm;overflow:hidden}
+@media screen{.box{height:300mm}}</style></head><body>
+<div class="p"><div class="box" data-fit="fits">short text ENDFITS</div></div>
+<div class="p"><div class="box" data-fit="tall">` + long + `</div><div class="box" data-fit="tall">` + long + `</div></div>
+<div class="p"><div class="box" data-fit="wide">` + strings.Repeat("W", 200) + `</div></div>
+</body></html>`
+	res, err := b.Print(t.Context(), html, Paper{105, 148}, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The screen style would make every box tall enough: the measure
+	// must be taken in print layout.
+	if fmt.Sprint(res.Overflow) != "[tall wide]" {
+		t.Errorf("overflow = %v, want [tall wide]", res.Overflow)
+	}
+	text := pdfcheck.Text(t, out)
+	if len(text) != 3 || !strings.Contains(text[0], "ENDFITS") || strings.Contains(text[1], "LASTWORD") {
+		t.Errorf("the PDF does not show the first box whole and the second cut off: %q", text)
+	}
 }
