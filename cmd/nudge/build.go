@@ -82,11 +82,11 @@ func runBuild(e *env, o *buildOptions) error {
 	}
 	// The guide site is rendered before anyone is read, for the same
 	// reason; it is written with the outbox, only if everything succeeds.
-	site, err := buildGuides(p)
+	now := e.now()
+	site, err := buildGuidesAt(p, now)
 	if err != nil {
 		return withHint(err, "`nudge check` lists every template problem at once")
 	}
-	now := e.now()
 
 	final := e.campaignDir(p)
 	if err := os.MkdirAll(final, 0o755); err != nil {

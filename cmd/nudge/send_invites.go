@@ -92,6 +92,23 @@ func sendInvites(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 			return err
 		}
 	}
+	return sendInvitesWith(e, p, w, o, rt, l, st, nil)
+}
+
+// inviteOutcome is what sendInvitesWith did, for nudge run's log line.
+type inviteOutcome struct {
+	kinds map[invite.Kind]int // chosen to send, by kind
+	rep   deliver.Report
+}
+
+// sendInvitesWith sends wave w's invitations, updates and cancellations
+// (per o) through rt, recording them in l, from the state st l holds;
+// with o.via outbox, rt and l are nil and it writes the outbox. nudge run
+// calls it with its own route and locked ledger, and o.allChanges.
+func sendInvitesWith(e *env, p *project, w *campaign.Wave, o *sendOptions, rt *route, l *ledger.Ledger, st *ledger.InviteState, out *inviteOutcome) error {
+	if out == nil {
+		out = &inviteOutcome{}
+	}
 	sent := inviteSentMap(st)
 
 	a, err := e.assign(p, o.source, w.ID, sent)
@@ -115,7 +132,7 @@ func sendInvites(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 			continue
 		}
 		_, was := sent[id]
-		if first := act.Kind == invite.Invite && !was; first == o.updates {
+		if first := act.Kind == invite.Invite && !was; first == o.updates && !o.allChanges {
 			waiting++
 			continue
 		}
@@ -161,6 +178,10 @@ func sendInvites(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 		Organizer: ical.Address{Name: p.c.Sender.Name, Email: p.c.Sender.Address},
 		Stamp:     e.now().UTC(),
 	}
+	if o.countOnly {
+		out.kinds = kinds
+		return nil
+	}
 	if o.via == "outbox" {
 		return e.inviteOutbox(p, w, a, sender, chosen)
 	}
@@ -178,7 +199,11 @@ func sendInvites(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 			return err
 		}
 	}
-	runID, err := l.StartRun(e.ctx, ledger.Run{Command: "send", Via: rt.via, Waves: []string{w.ID}})
+	command := "send"
+	if o.allChanges {
+		command = "run"
+	}
+	runID, err := l.StartRun(e.ctx, ledger.Run{Command: command, Via: rt.via, Waves: []string{w.ID}})
 	if err != nil {
 		return err
 	}
@@ -211,6 +236,7 @@ func sendInvites(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 		}
 	})
 	progressDone()
+	out.kinds, out.rep = kinds, rep
 	counts := ledger.RunCounts{Planned: len(jobs), Sent: rep.Sent, Failed: len(rep.Failed), Retried: len(rep.Deferred), Unknown: len(rep.Unknown)}
 	if err := l.FinishRun(e.ctx, runID, e.now(), counts); err != nil && runErr == nil {
 		runErr = err
@@ -279,7 +305,7 @@ func (e *env) readInvites(p *project, wave string) (*ledger.InviteState, error) 
 func inviteSentMap(st *ledger.InviteState) map[string]invite.Sent {
 	sent := make(map[string]invite.Sent, len(st.Sent))
 	for id, s := range st.Sent {
-		sent[id] = invite.Sent(s)
+		sent[id] = invite.Sent{Session: s.Session, Sequence: s.Sequence, Fingerprint: s.Fingerprint, Cancelled: s.Cancelled, Sequences: st.Sequences[id]}
 	}
 	return sent
 }

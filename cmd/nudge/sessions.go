@@ -361,10 +361,10 @@ func (e *env) writeInvites(p *project, a *assignment) (string, int, error) {
 		name := filepath.Join(sid, fileSafe(person.Email)+".ics")
 		// The SEQUENCE of what was sent, or of the update --updates sends.
 		seq := 0
-		if last, ok := a.sent[person.ID]; ok && last.Session == sid {
-			seq = last.Sequence
-			if last.Cancelled || last.Fingerprint != invite.Fingerprint(byID[sid]) {
-				seq++
+		if last, ok := a.sent[person.ID]; ok {
+			seq = last.Next(sid) // above any CANCEL of this UID
+			if last.Session == sid && !last.Cancelled && last.Fingerprint == invite.Fingerprint(byID[sid]) {
+				seq = last.Sequence // unchanged: what was sent
 			}
 		}
 		if err := write(name, sender.Request(byID[sid], person, seq)); err != nil {

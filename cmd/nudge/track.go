@@ -92,6 +92,13 @@ func (e *env) track(p *project, source string, l *ledger.Ledger, by string) (str
 		defer l.Close()
 	}
 	now := e.now()
+	// The Invitations sheet names invited people by UPN, which the
+	// ledger does not keep for invitations: it is taken from this read.
+	invited, err := l.InvitedPeople(e.ctx)
+	if err != nil {
+		return "", err
+	}
+	upns := make(map[string]string, len(invited))
 	groups := map[string]*track.Group{}
 	var (
 		ready    readiness.Tally
@@ -119,6 +126,9 @@ func (e *env) track(p *project, source string, l *ledger.Ledger, by string) (str
 		}
 		if person.ID == "" {
 			return nil
+		}
+		if invited[person.ID] {
+			upns[person.ID] = person.UserPrincipalName
 		}
 		if kind != "" {
 			passkeys = append(passkeys, sighting{person.ID, kind, person.RegistrationUpdated})
@@ -162,7 +172,10 @@ func (e *env) track(p *project, source string, l *ledger.Ledger, by string) (str
 	if name == "" {
 		name = p.c.ID
 	}
-	opts := track.Options{Campaign: p.c.ID, CampaignName: name, DataReadAt: readAt, Now: now}
+	opts := track.Options{Campaign: p.c.ID, CampaignName: name, DataReadAt: readAt, Now: now, UPNs: upns}
+	for _, ss := range p.c.Sessions.List {
+		opts.Sessions = append(opts.Sessions, track.Session{ID: ss.ID, Title: ss.Title, Start: ss.StartTime, Capacity: ss.Capacity, Cancelled: ss.Cancelled})
+	}
 	if s.dir.Policy != nil {
 		opts.Readiness = ready.Report(s.dir)
 		opts.Readiness.Source = s.sourceName

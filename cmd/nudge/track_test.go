@@ -268,3 +268,77 @@ func TestTrackCreditsOnlyAfterTheMessage(t *testing.T) {
 		t.Errorf("Summary registered since = %q, want 1", v)
 	}
 }
+
+// TestTrackInvitationsSheet: nudge track adds the Invitations sheet from
+// the campaign's sessions and the ledger's invitations, naming invited
+// people by the UPN of the directory read (the ledger keeps none for
+// invitations), the formula-like session title kept as text.
+func TestTrackInvitationsSheet(t *testing.T) {
+	const katharina = "c322e893-b95c-445d-898f-a641030a4eb5"
+	dir := trackFixture(t, nil)
+	f, err := os.OpenFile(filepath.Join(dir, "campaign.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteString(`sessions:
+  list:
+    - {id: s1, title: "=1+1 Q&A", start: "2026-12-03T10:00", zone: Europe/Paris, room: R1, capacity: 4}
+    - {id: s2, title: Later, start: "2026-12-04T10:00", zone: America/New_York, room: R2, capacity: 2}
+`)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := os.MkdirAll(filepath.Join(dir, "output", "t"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.Open(ctx, filepath.Join(dir, "output", "t", "nudge.db"), ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := l.StartRun(ctx, ledger.Run{Command: "send", Via: ledger.ViaSMTP, Waves: []string{"qa"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	k, inv := ledger.Key{Wave: "qa", PersonID: katharina}, ledger.Invite{Session: "s1", Fingerprint: "f"}
+	if err := l.BeginInvite(ctx, k, inv, ledger.Claim{Run: run, MessageID: "<k@x>", Sender: "it@contoso.example", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.InviteSent(ctx, k, inv, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := nudge(t, dir, "track"); code != 0 {
+		t.Fatalf("nudge track: exit %d\n%s", code, stderr)
+	}
+	wb := openWorkbook(t, dir)
+	rows, err := wb.GetRows("Invitations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"Session", "Title", "Start", "Zone", "Capacity", "Invited", "Updated", "Cancelled", "Unknown", "Latest SEQUENCE", "Seats left", "Note"},
+		{"s1", "=1+1 Q&A", "2026-12-03 10:00", "Europe/Paris", "4", "1", "0", "0", "0", "0", "3"},
+		{"s2", "Later", "2026-12-04 10:00", "America/New_York", "2", "0", "0", "0", "0", "", "2"},
+		nil,
+		{"Wave", "Name", "UPN", "Session", "Status", "SEQUENCE", "Sent at"},
+		{"qa", "Katharina Schulz", "katharina.schulz@contoso.example", "s1", "invited", "0", "2026-11-24 09:00"},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("Invitations rows = %q, want %q", rows, want)
+	}
+	for i := range want {
+		if !slices.Equal(rows[i], want[i]) {
+			t.Errorf("Invitations row %d = %q, want %q", i+1, rows[i], want[i])
+		}
+	}
+	if formula, _ := wb.GetCellFormula("Invitations", "B2"); formula != "" {
+		t.Errorf("the session title became the formula %q", formula)
+	}
+}

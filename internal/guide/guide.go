@@ -17,8 +17,10 @@ import (
 	"html/template"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/nudge-passkeys/nudge/internal/campaign"
 	"github.com/nudge-passkeys/nudge/internal/render"
@@ -31,7 +33,7 @@ const Index = "index"
 // other pages follow in name order.
 var order = []string{
 	Index, "authenticator", "authenticator-ios", "authenticator-android", "security-key",
-	"windows-hello", "temporary-access-pass", "troubleshooting", "faq", "helpdesk",
+	"windows-hello", "temporary-access-pass", "troubleshooting", SessionsPage, "faq", "helpdesk",
 }
 
 // Site is a built guide site: file contents by slash-separated path
@@ -45,6 +47,10 @@ type Site struct {
 	Warnings []string
 	// from names the template each page was rendered from, for messages.
 	from map[string]string
+	// pages are the rendered pages of each site, by locale/audience, and
+	// c the campaign, for the printed guide.
+	pages map[string][]*render.Page
+	c     *campaign.Campaign
 }
 
 // Paths returns the site's files in name order.
@@ -66,6 +72,10 @@ type Options struct {
 	Engine   *render.Engine
 	// Audiences to build a site for; all of the campaign's when empty.
 	Audiences []string
+	// Now dates the "add to calendar" files (DTSTAMP) and leaves out the
+	// Q&A sessions already over; zero lists every session and stamps
+	// the files with the current time.
+	Now time.Time
 }
 
 // Exists reports whether the template folder has guide pages at all. A
@@ -85,6 +95,16 @@ func Build(o Options) (*Site, error) {
 	if len(names) == 0 || names[0] != Index {
 		return nil, fmt.Errorf("%s: no %s.md: every guide site starts at an index page", path.Join(o.Root, "guides", c.Defaults.Locale), Index)
 	}
+	// The Q&A sessions page is there when the campaign has sessions,
+	// written from sessions.md or not, and only then.
+	names = slices.DeleteFunc(names, func(n string) bool { return n == SessionsPage })
+	var sessions []listed
+	if len(c.Sessions.List) > 0 {
+		names = sortPages(append(names, SessionsPage))
+		sessions = upcoming(c, o.Now)
+	}
+	_, err = fs.Stat(o.FS, render.GuidePath(SessionsPage, c.Defaults.Locale))
+	sessionsTemplate := err == nil
 	lay, err := loadLayout(o.FS, o.Root)
 	if err != nil {
 		return nil, err
@@ -95,12 +115,16 @@ func Build(o Options) (*Site, error) {
 			audiences = append(audiences, a.Name)
 		}
 	}
-	s := &Site{Files: map[string][]byte{}, Pages: names, from: map[string]string{}}
+	s := &Site{Files: map[string][]byte{}, Pages: names, from: map[string]string{}, pages: map[string][]*render.Page{}, c: c}
 	// Which language each page is written in: a missing translation falls
 	// back to the default language, and the page says so in its lang.
 	from := map[string]string{} // locale/page → locale of the template
 	for _, l := range c.Defaults.Locales {
 		for _, n := range names {
+			if n == SessionsPage && !sessionsTemplate {
+				from[l+"/"+n] = "" // the page is generated
+				continue
+			}
 			from[l+"/"+n] = c.Defaults.Locale
 			if _, err := fs.Stat(o.FS, render.GuidePath(n, l)); err == nil {
 				from[l+"/"+n] = l
@@ -110,7 +134,7 @@ func Build(o Options) (*Site, error) {
 		}
 		if extra, err := pageNames(o.FS, l); err == nil {
 			for _, n := range extra {
-				if _, ok := from[l+"/"+n]; !ok {
+				if _, ok := from[l+"/"+n]; !ok && n != SessionsPage {
 					s.Warnings = append(s.Warnings, fmt.Sprintf("%s: not in %s: only pages of the default language are built", path.Join(o.Root, render.GuidePath(n, l)), c.Defaults.Locale))
 				}
 			}
@@ -123,9 +147,18 @@ func Build(o Options) (*Site, error) {
 				return nil, fmt.Errorf("audience %q: guide sites need audience names of lower-case letters, digits and -", a)
 			}
 			sites = append(sites, siteRef{l, a})
-			if err := buildOne(o, lay, s, names, from, l, a); err != nil {
+			if err := buildOne(o, lay, s, names, from, sessions, l, a); err != nil {
 				return nil, err
 			}
+		}
+	}
+	if len(sessions) > 0 {
+		stamp := o.Now
+		if stamp.IsZero() {
+			stamp = time.Now()
+		}
+		if err := calendarFiles(s, c, sessions, stamp); err != nil {
+			return nil, err
 		}
 	}
 	root, err := lay.rootIndex(c, sites)
@@ -141,7 +174,7 @@ func Build(o Options) (*Site, error) {
 
 type siteRef struct{ locale, audience string }
 
-func buildOne(o Options, lay *layout, s *Site, names []string, from map[string]string, locale, aud string) error {
+func buildOne(o Options, lay *layout, s *Site, names []string, from map[string]string, sessions []listed, locale, aud string) error {
 	c := o.Campaign
 	pages := make([]*render.Page, len(names))
 	for i, n := range names {
@@ -152,7 +185,15 @@ func buildOne(o Options, lay *layout, s *Site, names []string, from map[string]s
 			}
 			return page + ".html", nil
 		}
-		p, err := o.Engine.GuidePage(n, src, render.Context{Audience: aud}, link)
+		var (
+			p   *render.Page
+			err error
+		)
+		if n == SessionsPage {
+			p, err = sessionsPage(o, sessions, src, locale, aud, link)
+		} else {
+			p, err = o.Engine.GuidePage(n, src, render.Context{Audience: aud}, link)
+		}
 		if err != nil {
 			return fmt.Errorf("guide for audience %s, %s: %w", aud, locale, err)
 		}
@@ -169,6 +210,7 @@ func buildOne(o Options, lay *layout, s *Site, names []string, from map[string]s
 		s.Files[render.GuideFile(locale, aud, p.Name)] = html
 		s.from[render.GuideFile(locale, aud, p.Name)] = p.File
 	}
+	s.pages[locale+"/"+aud] = pages
 	return nil
 }
 
@@ -178,10 +220,6 @@ func pageNames(fsys fs.FS, locale string) ([]string, error) {
 	entries, err := fs.ReadDir(fsys, path.Join("guides", locale))
 	if err != nil {
 		return nil, err
-	}
-	rank := map[string]int{}
-	for i, n := range order {
-		rank[n] = i + 1
 	}
 	var names []string
 	for _, e := range entries {
@@ -194,6 +232,16 @@ func pageNames(fsys fs.FS, locale string) ([]string, error) {
 		}
 		names = append(names, n)
 	}
+	return sortPages(names), nil
+}
+
+// sortPages puts the index first, then the pages of the navigation's
+// order, then the others in name order.
+func sortPages(names []string) []string {
+	rank := map[string]int{}
+	for i, n := range order {
+		rank[n] = i + 1
+	}
 	sort.SliceStable(names, func(i, j int) bool {
 		ri, rj := rank[names[i]], rank[names[j]]
 		switch {
@@ -204,7 +252,7 @@ func pageNames(fsys fs.FS, locale string) ([]string, error) {
 		}
 		return names[i] < names[j]
 	})
-	return names, nil
+	return names
 }
 
 func contains(list []string, s string) bool {
@@ -219,12 +267,23 @@ func contains(list []string, s string) bool {
 // ui holds the few words the layout needs in each language.
 type ui struct {
 	Skip, Nav, Help, Phone, Web, Sources, Languages, Home string
+	// The Q&A sessions page.
+	Sessions, When, Host, Room, Join, AddToCalendar, NoSessions string
+	// The printed guide: where the guides are online.
+	Online string
+	lang   string
 }
 
 var words = map[string]ui{
-	"en": {Skip: "Skip to main content", Nav: "Guides", Help: "Need help? Contact", Phone: "Phone", Web: "Help portal", Languages: "Guides by language and audience", Home: "All guides"},
-	"fr": {Skip: "Aller au contenu principal", Nav: "Guides", Help: "Besoin d'aide ? Contactez", Phone: "Téléphone", Web: "Portail d'assistance", Languages: "Guides par langue et par public", Home: "Tous les guides"},
-	"de": {Skip: "Zum Hauptinhalt springen", Nav: "Anleitungen", Help: "Sie brauchen Hilfe? Wenden Sie sich an", Phone: "Telefon", Web: "Hilfeportal", Languages: "Anleitungen nach Sprache und Zielgruppe", Home: "Alle Anleitungen"},
+	"en": {Skip: "Skip to main content", Nav: "Guides", Help: "Need help? Contact", Phone: "Phone", Web: "Help portal", Languages: "Guides by language and audience", Home: "All guides",
+		Sessions: "Q&A sessions", When: "When", Host: "Host", Room: "Room", Join: "Join online", AddToCalendar: "Add to calendar",
+		NoSessions: "No Q&A session in this language is planned at the moment.", Online: "These guides online:", lang: "en"},
+	"fr": {Skip: "Aller au contenu principal", Nav: "Guides", Help: "Besoin d'aide ? Contactez", Phone: "Téléphone", Web: "Portail d'assistance", Languages: "Guides par langue et par public", Home: "Tous les guides",
+		Sessions: "Sessions de questions-réponses", When: "Quand", Host: "Animation", Room: "Salle", Join: "Rejoindre en ligne", AddToCalendar: "Ajouter à mon agenda",
+		NoSessions: "Aucune session de questions-réponses n'est prévue dans cette langue pour le moment.", Online: "Ces guides en ligne :", lang: "fr"},
+	"de": {Skip: "Zum Hauptinhalt springen", Nav: "Anleitungen", Help: "Sie brauchen Hilfe? Wenden Sie sich an", Phone: "Telefon", Web: "Hilfeportal", Languages: "Anleitungen nach Sprache und Zielgruppe", Home: "Alle Anleitungen",
+		Sessions: "Fragestunden", When: "Wann", Host: "Moderation", Room: "Raum", Join: "Online teilnehmen", AddToCalendar: "Zum Kalender hinzufügen",
+		NoSessions: "Zurzeit ist keine Fragestunde in dieser Sprache geplant.", Online: "Diese Anleitungen online:", lang: "de"},
 }
 
 func wordsFor(locale string) ui {

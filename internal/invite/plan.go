@@ -6,6 +6,10 @@ package invite
 // sent again as a REQUEST with the same UID and SEQUENCE one higher, so
 // the event moves instead of doubling; a cancelled session is sent as a
 // CANCEL with SEQUENCE one higher. Nothing is sent when nothing changed.
+// A person sent back to a session they were taken out of gets that
+// session's UID again, whose CANCEL their calendar holds: its SEQUENCE
+// goes on from the highest sent for that UID (Sent.Sequences), never
+// from 0, or calendars ignore the new REQUEST as older than the CANCEL.
 // People who left the audience (registered a passkey since) keep their
 // invitation, since they may still come, and should still get its updates:
 // the caller passes them to Plan, though not to Assign.
@@ -26,6 +30,23 @@ type Sent struct {
 	Sequence    int
 	Fingerprint string
 	Cancelled   bool // the last message was a CANCEL
+	// Sequences is the highest SEQUENCE sent for each session's UID,
+	// including sessions the person has left: going back to one must
+	// carry a SEQUENCE above its CANCEL's, or calendars ignore it.
+	Sequences map[string]int
+}
+
+// Next is the SEQUENCE of the next message for session's UID: one above
+// the highest sent for it, or 0 for a UID never sent.
+func (s Sent) Next(session string) int {
+	seq, ok := s.Sequences[session]
+	if s.Session == session && session != "" {
+		seq, ok = max(seq, s.Sequence), true
+	}
+	if !ok {
+		return 0
+	}
+	return seq + 1
 }
 
 // Kind is what a planned message does.
@@ -92,7 +113,7 @@ func Plan(people []Person, sessions []Session, r *Result, sent map[string]Sent) 
 		if was && !last.Cancelled && last.Session != sid {
 			// Their session went away (cancelled, or deleted).
 			if s := byID[last.Session]; s != nil {
-				acts = append(acts, Action{p, s, Cancel, last.Sequence + 1, Fingerprint(s)})
+				acts = append(acts, Action{p, s, Cancel, last.Next(s.ID), Fingerprint(s)})
 			} else {
 				orphans = append(orphans, Orphan{p.ID, last})
 			}
@@ -103,14 +124,13 @@ func Plan(people []Person, sessions []Session, r *Result, sent map[string]Sent) 
 		s := byID[sid]
 		fp := Fingerprint(s)
 		switch {
-		case !was || last.Session != sid:
-			acts = append(acts, Action{p, s, Invite, 0, fp})
-		case last.Cancelled:
-			// Invited again to a session they were taken out of: the same
-			// UID, so the sequence goes on.
-			acts = append(acts, Action{p, s, Invite, last.Sequence + 1, fp})
+		case !was || last.Session != sid || last.Cancelled:
+			// A first invitation, or one to a session they were taken
+			// out of before (a CANCEL for this UID may be in their
+			// calendar): the same UID, so the sequence goes on from it.
+			acts = append(acts, Action{p, s, Invite, last.Next(sid), fp})
 		case last.Fingerprint != fp:
-			acts = append(acts, Action{p, s, Update, last.Sequence + 1, fp})
+			acts = append(acts, Action{p, s, Update, last.Next(sid), fp})
 		}
 	}
 	slices.SortStableFunc(acts, func(a, b Action) int { return cmp.Compare(a.Person.ID, b.Person.ID) })

@@ -44,6 +44,14 @@ func TestPlan(t *testing.T) {
 		{"invited again after a cancellation: same UID, next sequence", []Session{s1}, []Person{a},
 			map[string]Sent{"a": {Session: "s1", Sequence: 2, Fingerprint: Fingerprint(&s1), Cancelled: true}},
 			[]act{{"a", "s1", Invite, 3}}, nil},
+		{"back to a session they were cancelled from: above that CANCEL", []Session{s1, with(s2, func(s *Session) { s.Cancelled = true })}, []Person{a},
+			// Invited to s1, s1 cancelled (CANCEL s1/1) and s2 sent instead;
+			// now s2 is cancelled and s1 is back.
+			map[string]Sent{"a": {Session: "s2", Sequence: 0, Fingerprint: Fingerprint(&s2), Sequences: map[string]int{"s1": 1, "s2": 0}}},
+			[]act{{"a", "s2", Cancel, 1}, {"a", "s1", Invite, 2}}, nil},
+		{"back to a session left long ago, after updates of the current one", []Session{s1, with(s2, func(s *Session) { s.Cancelled = true })}, []Person{a},
+			map[string]Sent{"a": {Session: "s2", Sequence: 4, Fingerprint: Fingerprint(&s2), Sequences: map[string]int{"s1": 6, "s2": 4}}},
+			[]act{{"a", "s2", Cancel, 5}, {"a", "s1", Invite, 7}}, nil},
 		{"a deleted session cannot be cancelled", []Session{s2}, []Person{a}, map[string]Sent{"a": sentTo(s1, 0)},
 			[]act{{"a", "s2", Invite, 0}}, []string{"a"}},
 		{"people not passed get nothing", []Session{moved}, []Person{b}, map[string]Sent{"a": sentTo(s1, 0)},

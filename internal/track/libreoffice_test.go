@@ -19,13 +19,6 @@ import (
 // would show its result, or an error). CI installs LibreOffice; elsewhere
 // the test skips without it unless NUDGE_REQUIRE_TOOLS is set.
 func TestSecondReaderLibreOffice(t *testing.T) {
-	soffice, err := exec.LookPath("soffice")
-	if err != nil {
-		if os.Getenv("NUDGE_REQUIRE_TOOLS") != "" {
-			t.Fatal("soffice not found (NUDGE_REQUIRE_TOOLS is set): apt-get install libreoffice-calc-nogui")
-		}
-		t.Skip("LibreOffice (soffice) not installed")
-	}
 	hostile := []string{`=HYPERLINK("https://evil.example","Open")`, `+cmd|' /C calc'!A0`, `-2+3`, `@SUM(1+1)`}
 	var extra []ledger.Recipient
 	for i, s := range hostile {
@@ -36,14 +29,7 @@ func TestSecondReaderLibreOffice(t *testing.T) {
 	o.Readiness = hostileReport()
 	path, f := write(t, fixture(t, extra...), o)
 
-	dir := t.TempDir()
-	// Filter options: comma, double quote, UTF-8, from line 1, …, and -1:
-	// every sheet to its own file (LibreOffice 7.2 and later).
-	cmd := exec.Command(soffice, "--headless", "--norestore", "-env:UserInstallation=file://"+filepath.ToSlash(filepath.Join(dir, "profile")),
-		"--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1", "--outdir", dir, path)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("soffice: %v\n%s", err, out)
-	}
+	dir := libreOfficeCSV(t, path)
 	for _, sheet := range f.GetSheetList() {
 		file := filepath.Join(dir, "tracking-"+sheet+".csv")
 		data, err := os.ReadFile(file)
@@ -104,4 +90,27 @@ func TestSecondReaderLibreOffice(t *testing.T) {
 			t.Errorf("LibreOffice does not show %q as written in Readiness (was it run as a formula?)", h)
 		}
 	}
+}
+
+// libreOfficeCSV has LibreOffice export every sheet of the workbook at
+// path as CSV, <name>-<sheet>.csv in the folder it returns. Without
+// LibreOffice the test skips, unless NUDGE_REQUIRE_TOOLS is set.
+func libreOfficeCSV(t *testing.T, path string) string {
+	t.Helper()
+	soffice, err := exec.LookPath("soffice")
+	if err != nil {
+		if os.Getenv("NUDGE_REQUIRE_TOOLS") != "" {
+			t.Fatal("soffice not found (NUDGE_REQUIRE_TOOLS is set): apt-get install libreoffice-calc-nogui")
+		}
+		t.Skip("LibreOffice (soffice) not installed")
+	}
+	dir := t.TempDir()
+	// Filter options: comma, double quote, UTF-8, from line 1, …, and -1:
+	// every sheet to its own file (LibreOffice 7.2 and later).
+	cmd := exec.Command(soffice, "--headless", "--norestore", "-env:UserInstallation=file://"+filepath.ToSlash(filepath.Join(dir, "profile")),
+		"--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1", "--outdir", dir, path)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("soffice: %v\n%s", err, out)
+	}
+	return dir
 }

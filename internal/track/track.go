@@ -52,6 +52,13 @@ type Options struct {
 	// behind this workbook. Set it only when that read had the
 	// authentication methods policy; without it every check is unknown.
 	Readiness *readiness.Report
+	// Sessions are the campaign's Q&A sessions, for the Invitations
+	// sheet, which is written when there are sessions or the ledger has
+	// calendar invitations.
+	Sessions []Session
+	// UPNs are the UPNs of invited people by id, from the directory
+	// read: the ledger keeps none for invitations.
+	UPNs map[string]string
 
 	// rename replaces os.Rename in tests, to simulate a locked target.
 	rename func(oldpath, newpath string) error

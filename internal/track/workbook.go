@@ -17,6 +17,7 @@ package track
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -130,6 +131,13 @@ func (b *builder) build(ctx context.Context, l *ledger.Ledger) error {
 	if b.o.Readiness != nil {
 		sheets = []string{sheetRecipients, sheetAdoption, sheetErrors, sheetReadiness, sheetRuns}
 	}
+	inv, err := b.readInvitations(ctx, l)
+	if err != nil {
+		return err
+	}
+	if inv != nil {
+		sheets = slices.Insert(sheets, len(sheets)-1, sheetInvitations)
+	}
 	for _, s := range sheets {
 		if _, err := b.f.NewSheet(s); err != nil {
 			return err
@@ -149,6 +157,9 @@ func (b *builder) build(ctx context.Context, l *ledger.Ledger) error {
 	}
 	if err := b.readiness(); err != nil {
 		return fmt.Errorf("readiness sheet: %w", err)
+	}
+	if err := b.invitationsSheet(inv); err != nil {
+		return fmt.Errorf("invitations sheet: %w", err)
 	}
 	if err := b.runs(ctx, l); err != nil {
 		return err
