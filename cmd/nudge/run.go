@@ -15,6 +15,10 @@ package main
 //     lock is the normal state of a 5-minute schedule, not an error.
 //   - Nothing due, nothing pending, or today's caps used up: one line on
 //     stdout, exit 0, no connection to the mail server.
+//   - An invitation wave (sessions: true) with send_at goes through
+//     sendInvitesWith with the same route and locked ledger: new
+//     invitations, updates and cancellations alike, once send_at has
+//     passed.
 //   - Running it is the confirmation, so the campaign must say how to send
 //     (smtp: or graph_mail:); without that, run refuses.
 
@@ -60,6 +64,11 @@ exactly as nudge send WAVE --via smtp|graph --yes would send it (same pacing,
 retries and ledger), so a wave larger than a day's cap carries on at the next
 run after the 24-hour window frees up, and nobody gets a wave twice. Waves
 with neither send_at nor after: are never sent by run (use nudge send).
+
+An invitation wave (sessions: true) with send_at goes out like nudge send
+WAVE: one calendar invitation per person for the session that fits them.
+Each later run invites people who joined the audiences since, and sends the
+updates and cancellations that nudge sessions reschedule|cancel made.
 
 A wave with after: announce + 7d goes to each person 7 days after announce
 was sent to that person (the ledger's time), never to someone announce did
@@ -209,7 +218,8 @@ func runRun(e *env, o *runOptions) error {
 	if err := e.recoverInterrupted(l); err != nil {
 		return err
 	}
-	tl, err := e.timeline(p, o.source, l, due)
+	mailDue, inviteDue := splitInvites(due)
+	tl, err := e.timeline(p, o.source, l, mailDue)
 	if err != nil {
 		return err
 	}
@@ -221,10 +231,11 @@ func runRun(e *env, o *runOptions) error {
 	}
 	stamp := now.In(loc).Format(localLayout)
 	switch {
-	case len(pending) == 0:
+	case len(pending) == 0 && len(inviteDue) == 0:
 		fmt.Fprintf(e.stdout, "nudge run %s: nothing to send (due waves done: %s)\n", stamp, strings.Join(waveIDs(due), ", "))
 		return nil
-	case tl.PerDay > 0 && tl.LeftToday == 0:
+	case tl.PerDay > 0 && tl.LeftToday == 0 && len(pending) > 0:
+		// Invitations would meet the same full mailboxes.
 		fmt.Fprintf(e.stdout, "nudge run %s: daily cap reached; %d pending in %s go from %s\n", stamp, sumPending(pending), strings.Join(slotIDs(pending), ", "), pending[0].Start.In(loc).Format(localLayout))
 		return nil
 	}
@@ -260,10 +271,61 @@ func runRun(e *env, o *runOptions) error {
 			return err
 		}
 		if out.rep.StoppedAtQuota {
-			break // the mailboxes are full: later waves wait too
+			return nil // the mailboxes are full: later waves wait too
+		}
+	}
+	// Invitation waves: everyone in the audiences not invited yet, and
+	// the updates and cancellations nudge sessions reschedule|cancel made.
+	for _, w := range inviteDue {
+		if past := p.c.PastSessions(now); len(past) > 0 {
+			fmt.Fprintf(e.stdout, "nudge run %s: wave %s: not sent: a session is in the past\n", stamp, w.ID)
+			return withHint(errors.New(past[0].String()), "nudge sessions reschedule ID --start … or nudge sessions cancel ID, then the next run sends the changes")
+		}
+		st, err := l.Invites(e.ctx, w.ID)
+		if err != nil {
+			return err
+		}
+		so := &sendOptions{source: o.source, via: via, yes: true, allChanges: true}
+		var out inviteOutcome
+		err = sendInvitesWith(&quiet, p, &w, so, rt, l, st, &out)
+		fmt.Fprintf(e.stdout, "nudge run %s: wave %s: %s\n", stamp, w.ID, inviteLine(out, loc))
+		if err != nil {
+			return err
+		}
+		if out.rep.StoppedAtQuota {
+			return nil
 		}
 	}
 	return nil
+}
+
+// splitInvites separates the invitation waves (sessions: true) from the
+// mail waves: the ledger keeps them apart, and the timeline knows only
+// mail.
+func splitInvites(due []campaign.Wave) (mail, invites []campaign.Wave) {
+	for _, w := range due {
+		if w.Sessions {
+			invites = append(invites, w)
+		} else {
+			mail = append(mail, w)
+		}
+	}
+	return mail, invites
+}
+
+// inviteLine is an invitation wave's summary for the log.
+func inviteLine(out inviteOutcome, loc *time.Location) string {
+	n := out.kinds[invite.Invite] + out.kinds[invite.Update] + out.kinds[invite.Cancel]
+	if n == 0 {
+		return "nothing to send (everyone is invited and no session changed)"
+	}
+	r := out.rep
+	s := fmt.Sprintf("%d calendar messages (%d invitations, %d updates, %d cancellations): %d sent, %d failed, %d unknown, %d deferred",
+		n, out.kinds[invite.Invite], out.kinds[invite.Update], out.kinds[invite.Cancel], r.Sent, len(r.Failed), len(r.Unknown), len(r.Deferred))
+	if r.StoppedAtQuota {
+		s += fmt.Sprintf("; daily cap reached, the next run after %s carries on", r.ResumeAt.In(loc).Format(localLayout))
+	}
+	return s
 }
 
 // outcomeLine is a wave's summary for the log.
@@ -293,7 +355,8 @@ func runDry(e *env, p *project, o *runOptions, via string, due []campaign.Wave) 
 	if l != nil {
 		defer l.Close()
 	}
-	tl, err := e.timeline(p, o.source, l, due)
+	mailDue, inviteDue := splitInvites(due)
+	tl, err := e.timeline(p, o.source, l, mailDue)
 	if err != nil {
 		return err
 	}
@@ -314,6 +377,22 @@ func runDry(e *env, p *project, o *runOptions, via string, due []campaign.Wave) 
 			line += fmt.Sprintf(", last by %s", s.ETA.In(loc).Format(localLayout))
 		}
 		fmt.Fprintf(e.stdout, "nudge run %s: dry run: wave %s: %s\n", stamp, s.ID, line)
+	}
+	for _, w := range inviteDue {
+		st, err := e.readInvites(p, w.ID)
+		if err != nil {
+			return err
+		}
+		quiet := *e
+		quiet.stdout = io.Discard
+		var out inviteOutcome
+		so := &sendOptions{source: o.source, via: via, allChanges: true, countOnly: true}
+		if err := sendInvitesWith(&quiet, p, &w, so, nil, nil, st, &out); err != nil {
+			return err
+		}
+		k := out.kinds
+		fmt.Fprintf(e.stdout, "nudge run %s: dry run: wave %s: would send %d calendar messages now by %s (%d invitations, %d updates, %d cancellations)\n",
+			stamp, w.ID, k[invite.Invite]+k[invite.Update]+k[invite.Cancel], via, k[invite.Invite], k[invite.Update], k[invite.Cancel])
 	}
 	fmt.Fprintf(e.stdout, "nudge run %s: dry run: nothing was sent or recorded\n", stamp)
 	return nil

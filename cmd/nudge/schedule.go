@@ -198,6 +198,20 @@ func (e *env) timeline(p *project, source string, l *ledger.Ledger, waves []camp
 		if l == nil {
 			continue
 		}
+		if w.Sessions {
+			// An invitation wave's people are done once invited; updates
+			// and cancellations are not on the timeline.
+			st, err := l.Invites(e.ctx, w.ID)
+			if err != nil {
+				return schedule.Timeline{}, err
+			}
+			for id := range st.Sent {
+				done[i][id] = true
+				ws[i].Done++
+				ws[i].Sent++
+			}
+			continue
+		}
 		err := l.EachSend(e.ctx, w.ID, func(s ledger.Send) error {
 			if s.Status != ledger.StatusPending {
 				done[i][s.PersonID] = true

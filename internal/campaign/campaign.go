@@ -594,10 +594,6 @@ func (c *Campaign) validate() []problem {
 		if w.Sessions && len(c.Sessions.List) == 0 {
 			add(p+".sessions", "wave %q: sessions: true but there is no sessions: list to invite people to", w.ID)
 		}
-		if w.Sessions && w.SendAt != "" {
-			// nudge run sends through sendWave, which knows no calendars.
-			add(p+".send_at", "wave %q: invitations (sessions: true) are sent with nudge send %s, not scheduled: remove send_at", w.ID, w.ID)
-		}
 	}
 	c.validateSchedule(add)
 	return ps

@@ -125,7 +125,9 @@ func (c *Campaign) validateSchedule(add func(path, format string, args ...any)) 
 				t.After, t.Offset = after, off
 			}
 			if w.Sessions {
-				add(p+".after", "wave %q: invitations (sessions: true) are sent with nudge send %s, not scheduled: remove after", w.ID, w.ID)
+				// Everyone is invited at once, to the session that fits
+				// them: a per-person delay would fill sessions unevenly.
+				add(p+".after", "wave %q: invitations (sessions: true) go to everyone at once: give send_at instead of after (or send it with nudge send %s)", w.ID, w.ID)
 			}
 		}
 		if w.Window != nil {
@@ -170,6 +172,9 @@ func (c *Campaign) validateSchedule(add func(path, format string, args ...any)) 
 				}
 				t.Skip[day.Format(time.DateOnly)] = true
 			}
+		}
+		if w.Sessions && (w.Window != nil || len(w.Skip) > 0) {
+			add(p+".sessions", "wave %q: invitations (sessions: true) go to everyone at send_at, each for the session in their working hours: remove window: and skip:", w.ID)
 		}
 		w.Timing = t
 	}

@@ -79,7 +79,8 @@ func TestParseTimingErrors(t *testing.T) {
 		{"hours not a range", reminder("    window:\n      days: [mon]\n      hours: nine to five\n"), []int{18}, []string{"hours like 09:00-17:00"}},
 		{"an unknown zone", reminder("    window:\n      days: [mon]\n      hours: 09:00-17:00\n      zone: Europe/Pariss\n"), []int{19}, []string{`unknown zone "Europe/Pariss"`}},
 		{"a skip that is no date", reminder("    skip: [2026-12-32]\n"), []int{16}, []string{`skip: "2026-12-32" is not a date`}},
-		{"invitations are not scheduled", reminder("    after: announce + 1d\n    sessions: true\n"), []int{16, 17}, []string{"remove after", "no sessions: list"}},
+		{"invitations are not sent person by person", reminder("    after: announce + 1d\n    sessions: true\n"), []int{16, 17}, []string{"give send_at instead of after", "no sessions: list"}},
+		{"invitations have no window", reminder("    sessions: true\n    window: {days: [mon], hours: \"09:00-17:00\"}\n"), []int{16, 16}, []string{"no sessions: list", "remove window: and skip:"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := campaign.Parse("campaign.yaml", []byte(tc.data))

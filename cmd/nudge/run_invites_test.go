@@ -1,0 +1,67 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// An invitation wave with send_at goes out from nudge run: nothing before
+// send_at, everyone once at the first run after it (judged by ical.js),
+// nothing more at the next run, and after nudge sessions reschedule the
+// next run sends the updates on its own.
+func TestRunSendsInvitationWave(t *testing.T) {
+	srv, dir := inviteFixture(t) // NUDGE_NOW 2026-11-25T10:00:00Z
+	rewrite(t, dir+"/campaign.yaml", [][2]string{{"    sessions: true\n", "    sessions: true\n    send_at: 2026-11-26T09:00\n"}})
+
+	out, errOut, code := nudge(t, dir, "run")
+	if code != exitOK || !strings.Contains(out, "nothing due (next: wave qa at") || len(srv.Messages()) != 0 {
+		t.Fatalf("before send_at: exit %d, %d messages\n%s\n%s", code, len(srv.Messages()), out, errOut)
+	}
+
+	t.Setenv("NUDGE_NOW", "2026-11-26T09:30:00Z")
+	out, errOut, code = nudge(t, dir, "run", "--dry-run")
+	if code != exitOK || !strings.Contains(out, "wave qa: would send 4 calendar messages now by smtp (4 invitations, 0 updates, 0 cancellations)") || len(srv.Messages()) != 0 {
+		t.Fatalf("dry run: exit %d, %d messages\n%s\n%s", code, len(srv.Messages()), out, errOut)
+	}
+	out, errOut, code = nudge(t, dir, "run")
+	if code != exitOK || !strings.Contains(out, "wave qa: 4 calendar messages (4 invitations, 0 updates, 0 cancellations): 4 sent, 0 failed") {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	got := receive(t, srv, 0)
+	if len(got) != 4 {
+		t.Fatalf("%d invitations received, want 4: %v", len(got), keys(got))
+	}
+	for k, j := range got {
+		if j.method != "REQUEST" || j.seq != 0 {
+			t.Errorf("%s: METHOD %s SEQUENCE %d, want REQUEST 0", k, j.method, j.seq)
+		}
+	}
+
+	out, errOut, code = nudge(t, dir, "run")
+	if code != exitOK || !strings.Contains(out, "wave qa: nothing to send") || len(srv.Messages()) != 4 {
+		t.Fatalf("second run: exit %d, %d messages\n%s\n%s", code, len(srv.Messages()), out, errOut)
+	}
+	// The timeline counts the invited as sent.
+	out, errOut, code = nudge(t, dir, "schedule", "--json")
+	if code != exitOK || !strings.Contains(strings.Join(strings.Fields(out), ""), `"people":4,"sent":4,"done":4,"pending":0`) {
+		t.Errorf("schedule after the invitations: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	if out, errOut, code := nudge(t, dir, "sessions", "reschedule", "s3", "--start", "2026-12-03T15:00"); code != exitOK {
+		t.Fatalf("reschedule: exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, errOut, code = nudge(t, dir, "run")
+	if code != exitOK || !strings.Contains(out, "(0 invitations, 2 updates, 0 cancellations): 2 sent") {
+		t.Fatalf("run after reschedule: exit %d\n%s\n%s", code, out, errOut)
+	}
+	updates := receive(t, srv, 4)
+	for _, who := range []string{"ann", "raj"} {
+		j, ok := updates[who+"@contoso.example REQUEST"]
+		if !ok || j.seq != 1 || j.uid != uidOf("s3", map[string]string{"ann": "u1", "raj": "u3"}[who]) {
+			t.Errorf("%s: update %+v (received %v), want REQUEST SEQUENCE 1 for s3", who, j, keys(updates))
+		}
+	}
+	if len(updates) != 2 {
+		t.Errorf("%d messages after the reschedule, want 2: %v", len(updates), keys(updates))
+	}
+}
