@@ -230,8 +230,22 @@ func runRun(e *env, o *runOptions) error {
 		}
 	}
 	stamp := now.In(loc).Format(localLayout)
+	// Invitation waves are worked out first, so that a run with nothing
+	// new connects to no server.
+	var invites []plannedInvites
+	for _, w := range inviteDue {
+		pi, err := e.planInvites(p, o.source, via, w, l)
+		if err != nil {
+			return err
+		}
+		if pi.line != "" {
+			fmt.Fprintf(e.stdout, "nudge run %s: wave %s: %s\n", stamp, w.ID, pi.line)
+			continue
+		}
+		invites = append(invites, pi)
+	}
 	switch {
-	case len(pending) == 0 && len(inviteDue) == 0:
+	case len(pending) == 0 && len(invites) == 0:
 		fmt.Fprintf(e.stdout, "nudge run %s: nothing to send (due waves done: %s)\n", stamp, strings.Join(waveIDs(due), ", "))
 		return nil
 	case tl.PerDay > 0 && tl.LeftToday == 0 && len(pending) > 0:
@@ -276,19 +290,15 @@ func runRun(e *env, o *runOptions) error {
 	}
 	// Invitation waves: everyone in the audiences not invited yet, and
 	// the updates and cancellations nudge sessions reschedule|cancel made.
-	for _, w := range inviteDue {
-		if past := p.c.PastSessions(now); len(past) > 0 {
-			fmt.Fprintf(e.stdout, "nudge run %s: wave %s: not sent: a session is in the past\n", stamp, w.ID)
-			return withHint(errors.New(past[0].String()), "nudge sessions reschedule ID --start … or nudge sessions cancel ID, then the next run sends the changes")
-		}
-		st, err := l.Invites(e.ctx, w.ID)
+	for _, pi := range invites {
+		st, err := l.Invites(e.ctx, pi.wave.ID)
 		if err != nil {
 			return err
 		}
 		so := &sendOptions{source: o.source, via: via, yes: true, allChanges: true}
 		var out inviteOutcome
-		err = sendInvitesWith(&quiet, p, &w, so, rt, l, st, &out)
-		fmt.Fprintf(e.stdout, "nudge run %s: wave %s: %s\n", stamp, w.ID, inviteLine(out, loc))
+		err = sendInvitesWith(&quiet, p, &pi.wave, so, rt, l, st, &out)
+		fmt.Fprintf(e.stdout, "nudge run %s: wave %s: %s\n", stamp, pi.wave.ID, inviteLine(out, loc))
 		if err != nil {
 			return err
 		}
@@ -297,6 +307,45 @@ func runRun(e *env, o *runOptions) error {
 		}
 	}
 	return nil
+}
+
+// plannedInvites is a due invitation wave as run first sees it: what it
+// would send, or, in line, why it sends nothing now.
+type plannedInvites struct {
+	wave  campaign.Wave
+	kinds map[invite.Kind]int
+	line  string
+}
+
+// planInvites works out what run would send for invitation wave w now,
+// without sending (l may be nil: nothing was ever sent). Once a session
+// has started, run leaves the wave alone: the assignment would move
+// people, and nudge send refuses the same; the line says what to do.
+func (e *env) planInvites(p *project, source, via string, w campaign.Wave, l *ledger.Ledger) (plannedInvites, error) {
+	pi := plannedInvites{wave: w}
+	if past := p.c.PastSessions(e.now()); len(past) > 0 {
+		pi.line = fmt.Sprintf("not sent: %s; nudge run sends no invitations once a session has started (mark it cancelled: true when it is over, or send late invitations with nudge send %s)", past[0].Msg, w.ID)
+		return pi, nil
+	}
+	st := &ledger.InviteState{}
+	if l != nil {
+		var err error
+		if st, err = l.Invites(e.ctx, w.ID); err != nil {
+			return pi, err
+		}
+	}
+	quiet := *e
+	quiet.stdout = io.Discard
+	var out inviteOutcome
+	so := &sendOptions{source: source, via: via, allChanges: true, countOnly: true}
+	if err := sendInvitesWith(&quiet, p, &w, so, nil, nil, st, &out); err != nil {
+		return pi, err
+	}
+	pi.kinds = out.kinds
+	if n := out.kinds[invite.Invite] + out.kinds[invite.Update] + out.kinds[invite.Cancel]; n == 0 {
+		pi.line = "nothing to send (everyone is invited and no session changed)"
+	}
+	return pi, nil
 }
 
 // splitInvites separates the invitation waves (sessions: true) from the
@@ -379,18 +428,15 @@ func runDry(e *env, p *project, o *runOptions, via string, due []campaign.Wave) 
 		fmt.Fprintf(e.stdout, "nudge run %s: dry run: wave %s: %s\n", stamp, s.ID, line)
 	}
 	for _, w := range inviteDue {
-		st, err := e.readInvites(p, w.ID)
+		pi, err := e.planInvites(p, o.source, via, w, l)
 		if err != nil {
 			return err
 		}
-		quiet := *e
-		quiet.stdout = io.Discard
-		var out inviteOutcome
-		so := &sendOptions{source: o.source, via: via, allChanges: true, countOnly: true}
-		if err := sendInvitesWith(&quiet, p, &w, so, nil, nil, st, &out); err != nil {
-			return err
+		if pi.line != "" {
+			fmt.Fprintf(e.stdout, "nudge run %s: dry run: wave %s: %s\n", stamp, w.ID, pi.line)
+			continue
 		}
-		k := out.kinds
+		k := pi.kinds
 		fmt.Fprintf(e.stdout, "nudge run %s: dry run: wave %s: would send %d calendar messages now by %s (%d invitations, %d updates, %d cancellations)\n",
 			stamp, w.ID, k[invite.Invite]+k[invite.Update]+k[invite.Cancel], via, k[invite.Invite], k[invite.Update], k[invite.Cancel])
 	}

@@ -65,3 +65,27 @@ func TestRunSendsInvitationWave(t *testing.T) {
 		t.Errorf("%d messages after the reschedule, want 2: %v", len(updates), keys(updates))
 	}
 }
+
+// Once a session has started, nudge run leaves the invitation wave alone
+// (one line, exit 0, no connection, later waves still go), and it never
+// sends invitations through Graph's JSON sendMail, which drops calendars.
+func TestRunInvitationWaveEdges(t *testing.T) {
+	srv, dir := inviteFixture(t)
+	rewrite(t, dir+"/campaign.yaml", [][2]string{{"    sessions: true\n", "    sessions: true\n    send_at: 2026-11-26T09:00\n"}})
+
+	t.Setenv("NUDGE_NOW", "2026-12-03T14:30:00Z") // s1 (Paris 10:00) and s3 (London 10:00) have started
+	for _, args := range [][]string{{"run", "--dry-run"}, {"run"}} {
+		out, errOut, code := nudge(t, dir, args...)
+		if code != exitOK || !strings.Contains(out, `wave qa: not sent: session "s1": starts 2026-12-03 10:00 CET, in the past`) ||
+			!strings.Contains(out, "nudge run sends no invitations once a session has started") || len(srv.Messages()) != 0 {
+			t.Errorf("%v after a session started: exit %d, %d messages\n%s\n%s", args, code, len(srv.Messages()), out, errOut)
+		}
+	}
+
+	t.Setenv("NUDGE_NOW", "2026-11-26T09:30:00Z")
+	rewrite(t, dir+"/campaign.yaml", [][2]string{{"smtp: {", "graph_mail: {format: json}\nsmtp: {"}})
+	out, errOut, code := nudge(t, dir, "run", "--via", "graph")
+	if code == exitOK || !strings.Contains(errOut, "graph_mail.format: json, which cannot carry a calendar part") || len(srv.Messages()) != 0 {
+		t.Errorf("format json: exit %d, %d messages\n%s\n%s", code, len(srv.Messages()), out, errOut)
+	}
+}

@@ -205,7 +205,10 @@ func (e *env) timeline(p *project, source string, l *ledger.Ledger, waves []camp
 			if err != nil {
 				return schedule.Timeline{}, err
 			}
-			for id := range st.Sent {
+			for id, inv := range st.Sent {
+				if inv.Cancelled {
+					continue // taken out of a session: not invited now
+				}
 				done[i][id] = true
 				ws[i].Done++
 				ws[i].Sent++

@@ -40,9 +40,8 @@ func sendInvites(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 		return withHint(usageError("--redirect-to: wave %s sends calendar invitations, which would land in the proof address's calendar", w.ID),
 			"look at them with nudge send %s --via outbox, or nudge sessions --ics", w.ID)
 	}
-	if o.via == "graph" && p.c.GraphMail.Format == "json" {
-		return withHint(fmt.Errorf("wave %s sends calendar invitations, but %s sets graph_mail.format: json, which cannot carry a calendar part", w.ID, p.c.File),
-			"set graph_mail.format: mime (the default), or send this wave with --via smtp")
+	if err := jsonCannotInvite(p, w, o.via); err != nil {
+		return err
 	}
 	if past := p.c.PastSessions(e.now()); len(past) > 0 {
 		msgs := make([]string, len(past))
@@ -95,6 +94,17 @@ func sendInvites(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 	return sendInvitesWith(e, p, w, o, rt, l, st, nil)
 }
 
+// jsonCannotInvite refuses invitations by Graph's JSON sendMail, which
+// cannot carry a calendar part: they would arrive as plain mail and be
+// recorded as sent.
+func jsonCannotInvite(p *project, w *campaign.Wave, via string) error {
+	if via == "graph" && p.c.GraphMail.Format == "json" {
+		return withHint(fmt.Errorf("wave %s sends calendar invitations, but %s sets graph_mail.format: json, which cannot carry a calendar part", w.ID, p.c.File),
+			"set graph_mail.format: mime (the default), or send this wave with --via smtp")
+	}
+	return nil
+}
+
 // inviteOutcome is what sendInvitesWith did, for nudge run's log line.
 type inviteOutcome struct {
 	kinds map[invite.Kind]int // chosen to send, by kind
@@ -108,6 +118,9 @@ type inviteOutcome struct {
 func sendInvitesWith(e *env, p *project, w *campaign.Wave, o *sendOptions, rt *route, l *ledger.Ledger, st *ledger.InviteState, out *inviteOutcome) error {
 	if out == nil {
 		out = &inviteOutcome{}
+	}
+	if err := jsonCannotInvite(p, w, o.via); err != nil {
+		return err
 	}
 	sent := inviteSentMap(st)
 
@@ -268,6 +281,9 @@ func sendInvitesWith(e *env, p *project, w *campaign.Wave, o *sendOptions, rt *r
 		fmt.Fprintf(e.stdout, "daily cap reached: run nudge send %s%s again after %s for the rest\n", w.ID, map[bool]string{true: " --updates"}[o.updates], rep.ResumeAt.Local().Format("Mon 2 Jan 15:04 MST"))
 	}
 	if runErr != nil {
+		if o.allChanges {
+			return withHint(runErr, "what was sent is recorded; the next nudge run carries on")
+		}
 		return withHint(runErr, "what was sent is recorded; run nudge send %s again to carry on", w.ID)
 	}
 	return nil

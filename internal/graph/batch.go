@@ -158,6 +158,9 @@ func (c *Client) batch(ctx context.Context, reqs []batchRequest, op, perm string
 			if wait == 0 {
 				wait = c.retry.backoff(throttled)
 			}
+			// Graph throttles the app, not this goroutine: the other
+			// batches in flight hold back too.
+			c.retry.other.holdUntil(c.now().Add(wait))
 		}
 		if flaky {
 			transient++

@@ -309,3 +309,19 @@ func TestPullWithoutMailboxSettings(t *testing.T) {
 		t.Error("mailbox settings read without being asked")
 	}
 }
+
+// TestPullMailboxSettingsBatchFails: a whole batch answered 502 (a proxy,
+// a Graph front end) is sent again, as any read would be, and the pull
+// ends with every mailbox read.
+func TestPullMailboxSettingsBatchFails(t *testing.T) {
+	tenant := graphtest.Synthesize(40)
+	s := graphtest.Start(t, graphtest.Options{Tenant: tenant, Faults: []graphtest.Fault{{Path: "/v1.0/$batch", Method: "POST", Status: 502, Times: 2}}})
+	c := client(t, config(t, s))
+	res, err := c.Pull(context.Background(), filepath.Join(t.TempDir(), "snap"), graph.PullOptions{MailboxSettings: true})
+	if err != nil {
+		t.Fatalf("a batch answered 502 twice failed the pull: %v", err)
+	}
+	if mb := res.Mailboxes; mb == nil || mb.Failed != 0 || mb.Asked == 0 || mb.Zones == 0 {
+		t.Fatalf("mailboxes %+v, want all read", mb)
+	}
+}

@@ -126,7 +126,10 @@ func (h *retryHandler) Intercept(pipeline khttp.Pipeline, index int, req *http.R
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 		req.Body, _ = req.GetBody()
 	}
-	read := req.Method == http.MethodGet || req.Method == http.MethodHead
+	// A JSON batch of nudge's is only reads (batch.go): sending it again
+	// after a 5xx or a dropped connection changes nothing.
+	read := req.Method == http.MethodGet || req.Method == http.MethodHead ||
+		req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/$batch")
 	lim := h.limiter(req.URL.Path)
 	throttled, transient := 0, 0
 	for attempt := 0; ; attempt++ {

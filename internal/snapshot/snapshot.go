@@ -248,7 +248,7 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 		k := key(u.ID)
 		if z, ok := zones.of[k]; ok {
 			name := zones.names[z]
-			if iana, kind := directory.MailboxZone(name); kind != directory.ZoneUnknown {
+			if iana, known := zones.resolve(z); known {
 				p.TimeZone = iana
 			} else {
 				d.Problems = append(d.Problems, directory.Problem{Who: who(u.UserPrincipalName, u.ID), Source: s.display(MailboxSettingsFile),
@@ -333,6 +333,25 @@ func (s *Source) Stream(ctx context.Context, each func(p *directory.Person) erro
 type mailboxZones struct {
 	of    map[[2]uint64]uint16
 	names []string
+	// iana and known cache directory.MailboxZone by name, worked out the
+	// first time a name comes up (it loads the zone): there are a few
+	// names for 100,000 people.
+	iana  []string
+	known []int8 // 0 not yet resolved, 1 known, -1 unknown
+}
+
+// resolve returns the IANA zone of names[z], and whether there is one.
+func (z *mailboxZones) resolve(i uint16) (string, bool) {
+	if z.known == nil {
+		z.iana, z.known = make([]string, len(z.names)), make([]int8, len(z.names))
+	}
+	if z.known[i] == 0 {
+		z.known[i] = -1
+		if iana, kind := directory.MailboxZone(z.names[i]); kind != directory.ZoneUnknown {
+			z.iana[i], z.known[i] = iana, 1
+		}
+	}
+	return z.iana[i], z.known[i] == 1
 }
 
 // readMailboxZones reads mailboxSettings.json when the folder has one.
