@@ -50,7 +50,7 @@ func BenchmarkSendWave(b *testing.B) {
 		b.StartTimer()
 		wave := func() {
 			start, cpu := time.Now(), cpuTime()
-			out, errOut, code := nudge(t, dir, "send", "announce", "--via", "smtp", "--yes")
+			out, errOut, code := nudge(t, dir, append([]string{"send", "announce", "--via", "smtp", "--yes"}, sendWaveFlags...)...)
 			if code != exitOK {
 				b.Fatalf("send: exit %d\n%s\n%s", code, out, errOut)
 			}
@@ -206,3 +206,12 @@ func bareSend(b *testing.B, host string, port int, msgs []bareMessage) {
 		}
 	}
 }
+
+// sendWaveFlags are added to BenchmarkSendWave's nudge send: set
+// NUDGE_BENCH_NO_TRACK=1 to leave out the workbook written after the wave.
+var sendWaveFlags = func() []string {
+	if os.Getenv("NUDGE_BENCH_NO_TRACK") != "" {
+		return []string{"--no-track"}
+	}
+	return nil
+}()

@@ -56,8 +56,9 @@ type Pacer struct {
 	// day is a ring of the latest PerDay sends, n of them from head, the
 	// oldest: once it is full, the oldest must leave the 24-hour window
 	// before another send. It grows as sends are recorded, up to PerDay,
-	// so a generous cap costs no memory until it is used.
-	day     []time.Time
+	// so a generous cap costs no memory until it is used; Unix
+	// nanoseconds, a third of a time.Time.
+	day     []int64
 	head, n int
 }
 
@@ -73,7 +74,7 @@ func NewPacer(limits Limits, history []time.Time) *Pacer {
 		p.gap = time.Minute/time.Duration(limits.PerMinute) + 1
 	}
 	if limits.PerDay > 0 {
-		p.day = make([]time.Time, 0, min(limits.PerDay, 1024))
+		p.day = make([]int64, 0, min(limits.PerDay, 1024))
 	}
 	h := slices.Clone(history)
 	slices.SortFunc(h, time.Time.Compare)
@@ -94,7 +95,7 @@ func (p *Pacer) Next(now time.Time) (wait time.Duration, ok bool) {
 		}
 	}
 	if p.full() {
-		if free := p.day[p.head].Add(dayWindow); free.After(t) {
+		if free := time.Unix(0, p.day[p.head]).Add(dayWindow); free.After(t) {
 			return free.Sub(now), false
 		}
 	}
@@ -120,7 +121,7 @@ func (p *Pacer) Release(at time.Time) {
 		return
 	}
 	newest := (p.head + p.n - 1) % len(p.day)
-	if p.day[newest].Equal(at) {
+	if p.day[newest] == at.UnixNano() {
 		p.n--
 	}
 }
@@ -136,14 +137,14 @@ func (p *Pacer) record(t time.Time) {
 	switch {
 	case p.limits.PerDay <= 0:
 	case p.n < len(p.day):
-		p.day[(p.head+p.n)%len(p.day)] = t
+		p.day[(p.head+p.n)%len(p.day)] = t.UnixNano()
 		p.n++
 	case len(p.day) < p.limits.PerDay:
 		// Still growing: the ring has not wrapped, head is 0.
-		p.day = append(p.day, t)
+		p.day = append(p.day, t.UnixNano())
 		p.n++
 	default:
-		p.day[p.head] = t
+		p.day[p.head] = t.UnixNano()
 		p.head = (p.head + 1) % len(p.day)
 	}
 }
