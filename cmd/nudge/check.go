@@ -57,7 +57,7 @@ func runCheck(e *env) error {
 	checkSchedule(e, p, report)
 	checkHandouts(p, report)
 	// Emails may link only to guide pages the guide site has.
-	site, err := buildGuides(p)
+	site, err := buildGuidesAt(p, e.now())
 	if err != nil {
 		report(render.Finding{Error: true, Msg: err.Error()})
 	} else if site != nil {

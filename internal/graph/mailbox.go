@@ -346,7 +346,7 @@ func (m *mailboxReader) warnings() []string {
 	fallback := "their zones come from the campaign's sessions.office_locations and usage_locations, else its default zone"
 	switch {
 	case r.Stopped:
-		w = append(w, fmt.Sprintf("GET /users/{id}/mailboxSettings/timeZone: not read (403 ErrorAccessDenied): %s; %s", permissionHint(PermMailbox), fallback))
+		w = append(w, fmt.Sprintf("GET /users/{id}/mailboxSettings/timeZone: not read (403 ErrorAccessDenied for every mailbox of the first batch, so no more were asked): %s; if the app has it, an Exchange application access policy or RBAC for Applications scope leaves those mailboxes out; %s", permissionHint(PermMailbox), fallback))
 	case r.Denied > 0:
 		w = append(w, fmt.Sprintf("mailbox settings: %d mailboxes refused access (403): an Exchange application access policy or RBAC for Applications may leave them out of the app's scope, or %s; %s", r.Denied, permissionHint(PermMailbox), fallback))
 	}
