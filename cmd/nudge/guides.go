@@ -152,16 +152,11 @@ func runGuides(e *env, o *guidesOptions) error {
 	return err
 }
 
-// buildGuides renders the campaign's guide site in memory, or returns nil
-// when the template folder has no guides/ (the organisation publishes its
-// guides some other way).
-func buildGuides(p *project) (*guide.Site, error) {
-	return buildGuidesAt(p, time.Time{})
-}
-
-// buildGuidesAt is buildGuides for a build at now: the Q&A sessions page
-// leaves out sessions over by then, and the "add to calendar" files are
-// stamped with it.
+// buildGuidesAt renders the campaign's guide site in memory as it is at
+// now (the Q&A sessions page leaves out sessions over by then, and the
+// "add to calendar" files are stamped with it), or returns nil when the
+// template folder has no guides/ (the organisation publishes its guides
+// some other way).
 func buildGuidesAt(p *project, now time.Time) (*guide.Site, error) {
 	if !guide.Exists(p.tmplFS, p.c) {
 		return nil, nil

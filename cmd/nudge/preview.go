@@ -44,7 +44,9 @@ The index lists every wave × audience × language with the number of people
 it reaches. Each piece's page shows the email at desktop (600 px) and mobile
 (375 px) widths, its plain text and headers, rendered for a person you pick
 (anyone in the audience, or a built-in sample with a long, right-to-left or
-hostile name), with the same lint findings as nudge check and more.
+hostile name), with the same lint findings as nudge check and more. A wave
+with sessions: true adds the invitation with its session and .ics; an
+audience with a handout template adds its key-kit insert, as print HTML.
 
 Saving a template or the campaign file refreshes open pages; a template
 error shows in the page. "Send a proof to me" sends the piece to the
@@ -185,7 +187,7 @@ func (l *previewLoader) load(ctx context.Context) (*preview.Project, error) {
 	pr := &preview.Project{Campaign: p.c, Engine: p.engine, Source: l.name, Members: l.members}
 	// The guide site, so that pages can show it and emails' links to it
 	// are checked; a guide that does not build is a finding, not a stop.
-	pr.Guides, pr.GuidesErr = buildGuides(p)
+	pr.Guides, pr.GuidesErr = buildGuidesAt(p, l.e.now())
 	return pr, nil
 }
 

@@ -331,11 +331,7 @@ func inviteSentMap(st *ledger.InviteState) map[string]invite.Sent {
 func (e *env) inviteMessage(p *project, w *campaign.Wave, a *assignment, sender invite.Sender, act invite.Action, now time.Time) (*deliver.Message, error) {
 	person := a.dir[act.Person.ID]
 	s := act.Session
-	ctx := render.Context{WaveID: w.ID, WaveName: w.Name, Audience: a.audience[person.ID], Session: &render.Session{
-		ID: s.ID, Title: s.Title, JoinURL: s.JoinURL, Room: s.Room, Host: s.Host,
-		Start: s.Start.In(act.Person.Zone), End: s.End.In(act.Person.Zone),
-		Updated: act.Kind == invite.Update || act.Kind == invite.Invite && act.Sequence > 0, Cancelled: act.Kind == invite.Cancel,
-	}}
+	ctx := render.Context{WaveID: w.ID, WaveName: w.Name, Audience: a.audience[person.ID], Session: act.View()}
 	doc, err := p.engine.Email(w.Template, person, ctx)
 	if err != nil {
 		return nil, fmt.Errorf("wave %q: %w", w.ID, err)

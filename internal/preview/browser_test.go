@@ -214,8 +214,8 @@ func TestBrowser(t *testing.T) {
 		if n := eval[int](t, b, `document.querySelectorAll("table.index tbody tr").length`); n != 15 {
 			t.Errorf("%d rows, want 15", n)
 		}
-		if n := eval[int](t, b, `document.querySelectorAll("a.piece").length`); n != 29 {
-			t.Errorf("%d piece links, want 29: a guide for 15 rows, an email for 14 (one translation is missing)", n)
+		if n := eval[int](t, b, `document.querySelectorAll("a.piece").length`); n != 44 {
+			t.Errorf("%d piece links, want 44: a guide and a handout for 15 rows, an email for 14 (one translation is missing)", n)
 		}
 		shot, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 		if err != nil {

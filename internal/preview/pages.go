@@ -34,6 +34,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.index)
 	mux.HandleFunc("GET /piece/{kind}/{wave}/{audience}/{locale}", s.piece)
 	mux.HandleFunc("GET /piece/{kind}/{wave}/{audience}/{locale}/html", s.pieceHTML)
+	mux.HandleFunc("GET /piece/{kind}/{wave}/{audience}/{locale}/ics", s.pieceICS)
 	mux.HandleFunc("POST /piece/{kind}/{wave}/{audience}/{locale}/proof", s.sendProof)
 	mux.HandleFunc("GET /events", s.eventStream)
 	mux.HandleFunc("GET "+guideRoot+"{file...}", s.guideFile)
@@ -127,6 +128,7 @@ type piecePage struct {
 	Headers                                []header
 	Frames                                 []frame
 	Text                                   string
+	Calendar                               string // the invite's .ics
 	Error                                  string // the template error, in place of the piece
 	Findings                               []render.Finding
 	Errors                                 int
@@ -216,6 +218,7 @@ func (s *Server) piece(w http.ResponseWriter, r *http.Request) {
 		d.Findings = []render.Finding{{Error: true, Msg: msg}}
 	} else {
 		d.Headers, d.Frames, d.Text, d.Findings = pc.headers, pc.frames, pc.text, pc.findings
+		d.Calendar = string(pc.calendar)
 	}
 	for _, f := range d.Findings {
 		if f.Error {
@@ -249,22 +252,32 @@ func (s *Server) proofForm(st *state, pc *piece, seq string) proofForm {
 	return f
 }
 
-// pieceHTML is the rendered HTML on its own, for opening in a tab: a
-// sandboxed document that runs no script.
-func (s *Server) pieceHTML(w http.ResponseWriter, r *http.Request) {
+// rendered renders the piece a URL names for its ?person, or answers
+// with why it cannot.
+func (s *Server) rendered(w http.ResponseWriter, r *http.Request) (*piece, bool) {
 	rq, ok := s.lookup(w, r)
 	if !ok {
-		return
+		return nil, false
 	}
 	k, g, st := rq.kind, rq.group, rq.st
 	person, found := g.person(r.URL.Query().Get("person"))
 	if !found {
 		http.Error(w, "404 no such person in this audience", http.StatusNotFound)
-		return
+		return nil, false
 	}
 	pc, err := k.render(st.p, g.wave, g.audience, g.locale, person)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusUnprocessableEntity)
+		return nil, false
+	}
+	return pc, true
+}
+
+// pieceHTML is the rendered HTML on its own, for opening in a tab: a
+// sandboxed document that runs no script.
+func (s *Server) pieceHTML(w http.ResponseWriter, r *http.Request) {
+	pc, ok := s.rendered(w, r)
+	if !ok {
 		return
 	}
 	if len(pc.frames) == 0 {
@@ -278,6 +291,21 @@ func (s *Server) pieceHTML(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Security-Policy", emailCSP)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	fmt.Fprint(w, pc.frames[0].HTML)
+}
+
+// pieceICS is the invite's calendar object, to download.
+func (s *Server) pieceICS(w http.ResponseWriter, r *http.Request) {
+	pc, ok := s.rendered(w, r)
+	if !ok {
+		return
+	}
+	if pc.calendar == nil {
+		http.Error(w, "404 this piece has no calendar", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8; method=REQUEST")
+	w.Header().Set("Content-Disposition", `attachment; filename="invite.ics"`)
+	w.Write(pc.calendar)
 }
 
 // guideFile serves a file of the guide site, sandboxed like an email: the

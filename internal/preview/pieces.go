@@ -3,6 +3,7 @@ package preview
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/nudge-passkeys/nudge/internal/campaign"
 	"github.com/nudge-passkeys/nudge/internal/directory"
@@ -12,8 +13,8 @@ import (
 )
 
 // A kind is one kind of piece a wave produces. The index, the piece page
-// and proofs work from this table, so adding a kind (the invite, the
-// handout) is one entry in kinds.
+// and proofs work from this table, so adding a kind is one entry in
+// kinds and its render function.
 type kind struct {
 	name, title string
 	// personal pieces differ by reader: their page has a person picker.
@@ -29,6 +30,8 @@ type kind struct {
 var kinds = []kind{
 	{name: "email", title: "Email", personal: true, has: hasEmail, render: renderEmail},
 	{name: "guide", title: "Guide", has: hasGuide, render: renderGuide},
+	{name: "invite", title: "Invite", personal: true, has: hasInvite, render: renderInvite},
+	{name: "handout", title: "Handout", personal: true, has: hasHandout, render: renderHandout},
 }
 
 func kindNamed(name string) (kind, bool) {
@@ -48,6 +51,8 @@ type piece struct {
 	findings []render.Finding
 	// doc is what a proof sends; nil when the kind is not mailed.
 	doc *render.Document
+	// calendar is the invite's .ics, shown as text and downloadable.
+	calendar []byte
 }
 
 type header struct{ Name, Value string }
@@ -73,7 +78,12 @@ const (
 func hasEmail(_ *Project, g *group) bool { return !g.missing }
 
 func renderEmail(p *Project, w *campaign.Wave, audience, locale string, person *directory.Person) (*piece, error) {
-	ctx := render.Context{WaveID: w.ID, WaveName: w.Name, Audience: audience}
+	return emailPiece(p, w, locale, person, render.Context{WaveID: w.ID, WaveName: w.Name, Audience: audience})
+}
+
+// emailPiece renders w's email in locale for person with ctx, with its
+// headers, views and findings.
+func emailPiece(p *Project, w *campaign.Wave, locale string, person *directory.Person, ctx render.Context) (*piece, error) {
 	doc, err := p.Engine.EmailIn(w.Template, locale, person, ctx)
 	if err != nil {
 		return nil, err
@@ -198,7 +208,8 @@ type state struct {
 // newState groups the project's members by wave, audience and locale, in
 // campaign order; every locale of the campaign gets a row, with or without
 // people, so that authors see every piece.
-func newState(p *Project) *state {
+func newState(p *Project, now func() time.Time) *state {
+	p.derived = &derived{now: now}
 	st := &state{p: p}
 	c := p.Campaign
 	for i := range c.Waves {

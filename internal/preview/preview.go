@@ -20,6 +20,7 @@ import (
 	"github.com/nudge-passkeys/nudge/internal/campaign"
 	"github.com/nudge-passkeys/nudge/internal/directory"
 	"github.com/nudge-passkeys/nudge/internal/guide"
+	"github.com/nudge-passkeys/nudge/internal/invite"
 	"github.com/nudge-passkeys/nudge/internal/render"
 )
 
@@ -38,6 +39,26 @@ type Project struct {
 	// templates have none (or it failed to build: GuidesErr says why).
 	Guides    *guide.Site
 	GuidesErr error
+
+	// derived is what pieces work out once per load; newState sets it.
+	derived *derived
+}
+
+// derived is worked out from a Project when a piece first needs it.
+type derived struct {
+	now      func() time.Time
+	mu       sync.Mutex
+	assigned map[string]*invite.Result // by wave
+	makers   map[string]makerResult    // by locale
+}
+
+// cache is p's derived values; a Project that no server made gets a
+// fresh, unshared one each time.
+func (p *Project) cache() *derived {
+	if p.derived == nil {
+		return &derived{}
+	}
+	return p.derived
 }
 
 // Key names one audience of one wave.
@@ -131,7 +152,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	s.st = newState(p)
+	s.st = newState(p, s.cfg.Now)
 	s.events.subs = map[chan int64]struct{}{}
 	return s, nil
 }
@@ -223,7 +244,7 @@ func (s *Server) Reload(ctx context.Context) {
 		s.cfg.Log.Warn("preview: reload failed", "err", err)
 	} else {
 		s.loadErr = nil
-		s.st = newState(p)
+		s.st = newState(p, s.cfg.Now)
 	}
 	s.version++
 	v := s.version

@@ -153,12 +153,12 @@ func TestIndex(t *testing.T) {
 		return strings.Join(strings.Fields(tag.ReplaceAllString("<tr"+row, " ")), " ")
 	}
 	tests := []struct{ name, row, link string }{
-		{"announce en: Ann, Bob and the hostile name", "announce Announcement ready en 3 Email Guide clean", "/piece/email/announce/ready/en"},
-		{"announce fr: Chloé", "announce Announcement ready fr 1 Email Guide clean", "/piece/email/announce/ready/fr"},
-		{"announce de: nobody yet", "announce Announcement ready de 0 Email Guide clean", "/piece/email/announce/ready/de"},
+		{"announce en: Ann, Bob and the hostile name", "announce Announcement ready en 3 Email Guide Handout clean", "/piece/email/announce/ready/en"},
+		{"announce fr: Chloé", "announce Announcement ready fr 1 Email Guide Handout clean", "/piece/email/announce/ready/fr"},
+		{"announce de: nobody yet", "announce Announcement ready de 0 Email Guide Handout clean", "/piece/email/announce/ready/de"},
 		// Dora reads French, but thanks has no French translation.
-		{"thanks en gets Dora", "thanks Thank you done en 1 Email Guide 1 warning", "/piece/email/thanks/done/en"},
-		{"thanks fr: no email, the guide", "thanks Thank you done fr 0 Guide no email translation: readers of fr get en", "/piece/guide/thanks/done/fr"},
+		{"thanks en gets Dora", "thanks Thank you done en 1 Email Guide Handout 1 warning", "/piece/email/thanks/done/en"},
+		{"thanks fr: no email, the guide", "thanks Thank you done fr 0 Guide Handout no email translation: readers of fr get en", "/piece/guide/thanks/done/fr"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
