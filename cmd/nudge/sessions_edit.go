@@ -35,7 +35,8 @@ func newSessionsRescheduleCmd(e *env) *cobra.Command {
 		Long: `reschedule sets the session's start: in campaign.yaml, keeping the rest of the
 file as it is, after checking the result is a valid campaign and the new time
 is not in the past. Then nudge send WAVE --updates sends the people invited to
-it an update of the same invitation (SEQUENCE one higher).`,
+it an update of the same invitation (SEQUENCE one higher); when the wave has
+send_at, the next nudge run sends it by itself.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageError("reschedule needs one session id, e.g. nudge sessions reschedule s2 --start 2026-12-03T15:00")
