@@ -18,7 +18,8 @@ package main
 //   - An invitation wave (sessions: true) with send_at goes through
 //     sendInvitesWith with the same route and locked ledger: new
 //     invitations, updates and cancellations alike, once send_at has
-//     passed.
+//     passed. Sessions that have started are over for run: nobody new is
+//     given one (invite.Assign), and nothing about them is sent again.
 //   - Running it is the confirmation, so the campaign must say how to send
 //     (smtp: or graph_mail:); without that, run refuses.
 
@@ -318,15 +319,9 @@ type plannedInvites struct {
 }
 
 // planInvites works out what run would send for invitation wave w now,
-// without sending (l may be nil: nothing was ever sent). Once a session
-// has started, run leaves the wave alone: the assignment would move
-// people, and nudge send refuses the same; the line says what to do.
+// without sending (l may be nil: nothing was ever sent).
 func (e *env) planInvites(p *project, source, via string, w campaign.Wave, l *ledger.Ledger) (plannedInvites, error) {
 	pi := plannedInvites{wave: w}
-	if past := p.c.PastSessions(e.now()); len(past) > 0 {
-		pi.line = fmt.Sprintf("not sent: %s; nudge run sends no invitations once a session has started (mark it cancelled: true when it is over, or send late invitations with nudge send %s)", past[0].Msg, w.ID)
-		return pi, nil
-	}
 	st := &ledger.InviteState{}
 	if l != nil {
 		var err error
@@ -344,6 +339,9 @@ func (e *env) planInvites(p *project, source, via string, w campaign.Wave, l *le
 	pi.kinds = out.kinds
 	if n := out.kinds[invite.Invite] + out.kinds[invite.Update] + out.kinds[invite.Cancel]; n == 0 {
 		pi.line = "nothing to send (everyone is invited and no session changed)"
+		if out.started > 0 {
+			pi.line = fmt.Sprintf("nothing to send (%d changes concern sessions that have started: not sent)", out.started)
+		}
 	}
 	return pi, nil
 }
@@ -371,6 +369,9 @@ func inviteLine(out inviteOutcome, loc *time.Location) string {
 	r := out.rep
 	s := fmt.Sprintf("%d calendar messages (%d invitations, %d updates, %d cancellations): %d sent, %d failed, %d unknown, %d deferred",
 		n, out.kinds[invite.Invite], out.kinds[invite.Update], out.kinds[invite.Cancel], r.Sent, len(r.Failed), len(r.Unknown), len(r.Deferred))
+	if out.started > 0 {
+		s += fmt.Sprintf("; %d changes concern sessions that have started: not sent", out.started)
+	}
 	if r.StoppedAtQuota {
 		s += fmt.Sprintf("; daily cap reached, the next run after %s carries on", r.ResumeAt.In(loc).Format(localLayout))
 	}

@@ -66,26 +66,42 @@ func TestRunSendsInvitationWave(t *testing.T) {
 	}
 }
 
-// Once a session has started, nudge run leaves the invitation wave alone
-// (one line, exit 0, no connection, later waves still go), and it never
-// sends invitations through Graph's JSON sendMail, which drops calendars.
+// Sessions that have started are history for nudge run: newcomers are
+// invited to the sessions still ahead, a change to a session under way is
+// not sent, and the run goes on (exit 0). And run never sends invitations
+// through Graph's JSON sendMail, which drops calendars.
 func TestRunInvitationWaveEdges(t *testing.T) {
 	srv, dir := inviteFixture(t)
 	rewrite(t, dir+"/campaign.yaml", [][2]string{{"    sessions: true\n", "    sessions: true\n    send_at: 2026-11-26T09:00\n"}})
-
-	t.Setenv("NUDGE_NOW", "2026-12-03T14:30:00Z") // s1 (Paris 10:00) and s3 (London 10:00) have started
-	for _, args := range [][]string{{"run", "--dry-run"}, {"run"}} {
-		out, errOut, code := nudge(t, dir, args...)
-		if code != exitOK || !strings.Contains(out, `wave qa: not sent: session "s1": starts 2026-12-03 10:00 CET, in the past`) ||
-			!strings.Contains(out, "nudge run sends no invitations once a session has started") || len(srv.Messages()) != 0 {
-			t.Errorf("%v after a session started: exit %d, %d messages\n%s\n%s", args, code, len(srv.Messages()), out, errOut)
-		}
+	t.Setenv("NUDGE_NOW", "2026-11-26T09:30:00Z")
+	if out, errOut, code := nudge(t, dir, "run"); code != exitOK || len(srv.Messages()) != 4 {
+		t.Fatalf("first run: exit %d, %d messages\n%s\n%s", code, len(srv.Messages()), out, errOut)
 	}
 
-	t.Setenv("NUDGE_NOW", "2026-11-26T09:30:00Z")
+	// 3 December, 10:30 UTC: s1 (Paris 10:00) and s3 (London 10:00) have
+	// started, s2 (New York 09:00) has not. A newcomer in the US joins,
+	// and s3's room changes.
+	t.Setenv("NUDGE_NOW", "2026-12-03T10:30:00Z")
+	writeInvitees(t, dir, append(invitees[:len(invitees):len(invitees)], invitee{"u5", "cy@contoso.example", "Cy Young", "en-US", "US", ""}))
+	rewrite(t, dir+"/campaign.yaml", [][2]string{{"room: London office, room 4.12", "room: London office, room 5.01"}})
+	out, errOut, code := nudge(t, dir, "run", "--dry-run")
+	if code != exitOK || !strings.Contains(out, "wave qa: would send 1 calendar messages now by smtp (1 invitations, 0 updates, 0 cancellations)") {
+		t.Errorf("dry run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, errOut, code = nudge(t, dir, "run")
+	if code != exitOK || !strings.Contains(out, "(1 invitations, 0 updates, 0 cancellations): 1 sent") ||
+		!strings.Contains(out, "2 changes concern sessions that have started: not sent") {
+		t.Fatalf("run after sessions started: exit %d\n%s\n%s", code, out, errOut)
+	}
+	got := receive(t, srv, 4)
+	if j, ok := got["cy@contoso.example REQUEST"]; !ok || len(got) != 1 || j.uid != uidOf("s2", "u5") {
+		t.Errorf("after sessions started: %v, want one REQUEST to cy for s2", keys(got))
+	}
+
 	rewrite(t, dir+"/campaign.yaml", [][2]string{{"smtp: {", "graph_mail: {format: json}\nsmtp: {"}})
-	out, errOut, code := nudge(t, dir, "run", "--via", "graph")
-	if code == exitOK || !strings.Contains(errOut, "graph_mail.format: json, which cannot carry a calendar part") || len(srv.Messages()) != 0 {
+	writeInvitees(t, dir, append(invitees[:len(invitees):len(invitees)], invitee{"u6", "di@contoso.example", "Di", "en-US", "US", ""}))
+	out, errOut, code = nudge(t, dir, "run", "--via", "graph")
+	if code == exitOK || !strings.Contains(errOut, "graph_mail.format: json, which cannot carry a calendar part") || len(srv.Messages()) != 5 {
 		t.Errorf("format json: exit %d, %d messages\n%s\n%s", code, len(srv.Messages()), out, errOut)
 	}
 }

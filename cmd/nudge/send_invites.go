@@ -108,7 +108,10 @@ func jsonCannotInvite(p *project, w *campaign.Wave, via string) error {
 // inviteOutcome is what sendInvitesWith did, for nudge run's log line.
 type inviteOutcome struct {
 	kinds map[invite.Kind]int // chosen to send, by kind
-	rep   deliver.Report
+	// started counts changes left out because their session has started
+	// (o.allChanges).
+	started int
+	rep     deliver.Report
 }
 
 // sendInvitesWith sends wave w's invitations, updates and cancellations
@@ -136,10 +139,18 @@ func sendInvitesWith(e *env, p *project, w *campaign.Wave, o *sendOptions, rt *r
 	var (
 		chosen                    []invite.Action
 		waiting, limited, unknown int
+		started                   int
 		kinds                     = map[invite.Kind]int{}
 	)
+	now := e.now()
 	for _, act := range acts {
 		id := act.Person.ID
+		if o.allChanges && act.Session.Start.Before(now) {
+			// nudge run: a session under way or over is history. (nudge
+			// send refuses past sessions before getting here.)
+			started++
+			continue
+		}
 		if _, ok := st.Unknown[id]; ok && !o.retryUnknown {
 			unknown++
 			continue
@@ -191,6 +202,7 @@ func sendInvitesWith(e *env, p *project, w *campaign.Wave, o *sendOptions, rt *r
 		Organizer: ical.Address{Name: p.c.Sender.Name, Email: p.c.Sender.Address},
 		Stamp:     e.now().UTC(),
 	}
+	out.started = started
 	if o.countOnly {
 		out.kinds = kinds
 		return nil
