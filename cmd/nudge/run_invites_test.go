@@ -105,3 +105,30 @@ func TestRunInvitationWaveEdges(t *testing.T) {
 		t.Errorf("format json: exit %d, %d messages\n%s\n%s", code, len(srv.Messages()), out, errOut)
 	}
 }
+
+// nudge send qa by hand: a session in the past before anyone is invited is
+// refused (a mistake to fix); once invitations have gone, sessions passing
+// is the campaign going on, and the send works as nudge run does.
+func TestSendInvitesAfterSessionsStarted(t *testing.T) {
+	srv, dir := inviteFixture(t)
+	t.Setenv("NUDGE_NOW", "2026-12-03T10:30:00Z")
+	out, errOut, code := nudge(t, dir, "send", "qa", "--via", "smtp", "--yes")
+	if code == exitOK || !strings.Contains(errOut, `session "s1": starts 2026-12-03 10:00 CET, in the past`) || len(srv.Messages()) != 0 {
+		t.Fatalf("first send with past sessions: exit %d, %d messages\n%s\n%s", code, len(srv.Messages()), out, errOut)
+	}
+
+	t.Setenv("NUDGE_NOW", "2026-11-25T10:00:00Z")
+	if out, errOut, code := nudge(t, dir, "send", "qa", "--via", "smtp", "--yes"); code != exitOK || len(srv.Messages()) != 4 {
+		t.Fatalf("first send: exit %d, %d messages\n%s\n%s", code, len(srv.Messages()), out, errOut)
+	}
+	t.Setenv("NUDGE_NOW", "2026-12-03T10:30:00Z")
+	writeInvitees(t, dir, append(invitees[:len(invitees):len(invitees)], invitee{"u5", "cy@contoso.example", "Cy Young", "en-US", "US", ""}))
+	rewrite(t, dir+"/campaign.yaml", [][2]string{{"room: London office, room 4.12", "room: London office, room 5.01"}})
+	out, errOut, code = nudge(t, dir, "send", "qa", "--via", "smtp", "--yes")
+	if code != exitOK || !strings.Contains(out, "wave qa: 1 to send now (1 invitations") || !strings.Contains(out, "2 changes concern sessions that have started: not sent") {
+		t.Fatalf("send after sessions started: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got := receive(t, srv, 4); len(got) != 1 || got["cy@contoso.example REQUEST"].uid != uidOf("s2", "u5") {
+		t.Errorf("after sessions started: %v, want one REQUEST to cy for s2", keys(got))
+	}
+}

@@ -43,7 +43,10 @@ func sendInvites(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 	if err := jsonCannotInvite(p, w, o.via); err != nil {
 		return err
 	}
-	if past := p.c.PastSessions(e.now()); len(past) > 0 {
+	// A session in the past before anyone was invited is a mistake to
+	// fix first; once invitations have gone, sessions passing is the
+	// campaign going on, and sendInvitesWith leaves started ones alone.
+	if past := p.c.PastSessions(e.now()); len(past) > 0 && !e.anyInvited(p, w.ID) {
 		msgs := make([]string, len(past))
 		for i, pr := range past {
 			msgs[i] = pr.String()
@@ -92,6 +95,13 @@ func sendInvites(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 		}
 	}
 	return sendInvitesWith(e, p, w, o, rt, l, st, nil)
+}
+
+// anyInvited reports whether the ledger holds any invitation of wave,
+// sent or of unknown fate (false when it cannot be read).
+func (e *env) anyInvited(p *project, wave string) bool {
+	st, err := e.readInvites(p, wave)
+	return err == nil && (len(st.Sent) > 0 || len(st.Unknown) > 0)
 }
 
 // jsonCannotInvite refuses invitations by Graph's JSON sendMail, which
@@ -145,9 +155,9 @@ func sendInvitesWith(e *env, p *project, w *campaign.Wave, o *sendOptions, rt *r
 	now := e.now()
 	for _, act := range acts {
 		id := act.Person.ID
-		if o.allChanges && act.Session.Start.Before(now) {
-			// nudge run: a session under way or over is history. (nudge
-			// send refuses past sessions before getting here.)
+		if act.Session.Start.Before(now) {
+			// A session under way or over is history: nobody new is
+			// given one (invite.Assign), and nothing about it is sent.
 			started++
 			continue
 		}
@@ -176,6 +186,9 @@ func sendInvitesWith(e *env, p *project, w *campaign.Wave, o *sendOptions, rt *r
 		fmt.Fprintf(e.stdout, ", %d already invited", len(sent))
 	}
 	fmt.Fprintln(e.stdout)
+	if started > 0 {
+		fmt.Fprintf(e.stdout, "%d changes concern sessions that have started: not sent\n", started)
+	}
 	if waiting > 0 {
 		if o.updates {
 			fmt.Fprintf(e.stdout, "%d not sent by --updates: people not invited yet (nudge send %s)\n", waiting, w.ID)

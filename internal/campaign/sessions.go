@@ -235,8 +235,8 @@ func (c *Campaign) checkHostOverlap(add func(path, format string, args ...any)) 
 }
 
 // PastSessions reports the sessions, not cancelled, that start before
-// now: invitations to them cannot be sent. It is separate from Parse
-// because it depends on the clock.
+// now: before the first invitations go, one is a mistake to fix. It is
+// separate from Parse because it depends on the clock.
 func (c *Campaign) PastSessions(now time.Time) []Problem {
 	var out []Problem
 	for i, s := range c.Sessions.List {
