@@ -132,3 +132,19 @@ func TestSendInvitesAfterSessionsStarted(t *testing.T) {
 		t.Errorf("after sessions started: %v, want one REQUEST to cy for s2", keys(got))
 	}
 }
+
+// Once invitations have gone, a session that has started is a note from
+// nudge check and nudge sessions, not an error that fails them.
+func TestCheckAfterSessionsStarted(t *testing.T) {
+	_, dir := inviteFixture(t)
+	if out, errOut, code := nudge(t, dir, "send", "qa", "--via", "smtp", "--yes"); code != exitOK {
+		t.Fatalf("send: exit %d\n%s\n%s", code, out, errOut)
+	}
+	t.Setenv("NUDGE_NOW", "2026-12-03T10:30:00Z")
+	for _, cmd := range []string{"check", "sessions"} {
+		out, errOut, code := nudge(t, dir, cmd)
+		if code != exitOK || !strings.Contains(out+errOut, `session "s1": starts 2026-12-03 10:00 CET, in the past`) || !strings.Contains(out+errOut, "it takes no new people") {
+			t.Errorf("%s after sessions started: exit %d\n%s\n%s", cmd, code, out, errOut)
+		}
+	}
+}

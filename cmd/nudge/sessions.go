@@ -133,12 +133,21 @@ func (e *env) assign(p *project, source, wave string, sent map[string]invite.Sen
 	return a, nil
 }
 
-// sessionFindings are the problems `nudge sessions` and `nudge check`
-// report: sessions in the past (errors) and missing seats (a warning).
-func (a *assignment) findings(p *project, now time.Time) []render.Finding {
+// findings are the problems `nudge sessions` and `nudge check` report:
+// sessions in the past (errors before any invitation went; once the
+// campaign is under way, sessions passing is expected and only noted) and
+// missing seats (a warning).
+func (a *assignment) findings(e *env, p *project, now time.Time) []render.Finding {
 	var fs []render.Finding
+	started := false
+	for _, w := range p.c.Waves {
+		started = started || w.Sessions && e.anyInvited(p, w.ID)
+	}
 	for _, pr := range p.c.PastSessions(now) {
-		fs = append(fs, render.Finding{Error: true, Msg: pr.String()})
+		if started {
+			pr.Msg = strings.Replace(pr.Msg, "move it or mark it cancelled: true", "it takes no new people, and nothing about it is sent again (do not mark it cancelled: its people would be invited to another session)", 1)
+		}
+		fs = append(fs, render.Finding{Error: !started, Msg: pr.String()})
 	}
 	seats := 0
 	for _, s := range a.sessions {
@@ -200,7 +209,7 @@ func runSessions(e *env, o *sessionsOptions) error {
 		}
 	}
 	errs := 0
-	findings := a.findings(p, e.now())
+	findings := a.findings(e, p, e.now())
 	for _, f := range findings {
 		if f.Error {
 			errs++
@@ -420,7 +429,7 @@ func checkSessions(e *env, p *project, report func(render.Finding)) {
 		report(render.Finding{Error: true, Msg: "sessions: " + err.Error()})
 		return
 	}
-	for _, f := range a.findings(p, e.now()) {
+	for _, f := range a.findings(e, p, e.now()) {
 		report(f)
 	}
 }
