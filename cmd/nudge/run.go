@@ -292,13 +292,11 @@ func runRun(e *env, o *runOptions) error {
 	// Invitation waves: everyone in the audiences not invited yet, and
 	// the updates and cancellations nudge sessions reschedule|cancel made.
 	for _, pi := range invites {
-		st, err := l.Invites(e.ctx, pi.wave.ID)
-		if err != nil {
-			return err
-		}
+		// The plan made before connecting: the ledger's invitations
+		// cannot have changed since, as run holds the lock.
 		so := &sendOptions{source: o.source, via: via, yes: true, allChanges: true}
 		var out inviteOutcome
-		err = sendInvitesWith(&quiet, p, &pi.wave, so, rt, l, st, &out)
+		err := sendInvitesWith(&quiet, p, &pi.wave, so, rt, l, pi.plan, &out)
 		fmt.Fprintf(e.stdout, "nudge run %s: wave %s: %s\n", stamp, pi.wave.ID, inviteLine(out, loc))
 		if err != nil {
 			return err
@@ -313,9 +311,9 @@ func runRun(e *env, o *runOptions) error {
 // plannedInvites is a due invitation wave as run first sees it: what it
 // would send, or, in line, why it sends nothing now.
 type plannedInvites struct {
-	wave  campaign.Wave
-	kinds map[invite.Kind]int
-	line  string
+	wave campaign.Wave
+	plan *invitePlan
+	line string
 }
 
 // planInvites works out what run would send for invitation wave w now,
@@ -329,18 +327,19 @@ func (e *env) planInvites(p *project, source, via string, w campaign.Wave, l *le
 			return pi, err
 		}
 	}
+	// Its report on stdout is for a person at a terminal; run prints
+	// one line.
 	quiet := *e
 	quiet.stdout = io.Discard
-	var out inviteOutcome
-	so := &sendOptions{source: source, via: via, allChanges: true, countOnly: true}
-	if err := sendInvitesWith(&quiet, p, &w, so, nil, nil, st, &out); err != nil {
+	plan, err := quiet.planInviteWave(p, &w, &sendOptions{source: source, via: via, allChanges: true}, st)
+	if err != nil {
 		return pi, err
 	}
-	pi.kinds = out.kinds
-	if n := out.kinds[invite.Invite] + out.kinds[invite.Update] + out.kinds[invite.Cancel]; n == 0 {
+	pi.plan = plan
+	if len(plan.chosen) == 0 {
 		pi.line = "nothing to send (everyone is invited and no session changed)"
-		if out.started > 0 {
-			pi.line = fmt.Sprintf("nothing to send (%d changes concern sessions that have started: not sent)", out.started)
+		if plan.started > 0 {
+			pi.line = fmt.Sprintf("nothing to send (%d changes concern sessions that have started: not sent)", plan.started)
 		}
 	}
 	return pi, nil
@@ -437,7 +436,7 @@ func runDry(e *env, p *project, o *runOptions, via string, due []campaign.Wave) 
 			fmt.Fprintf(e.stdout, "nudge run %s: dry run: wave %s: %s\n", stamp, w.ID, pi.line)
 			continue
 		}
-		k := pi.kinds
+		k := pi.plan.kinds
 		fmt.Fprintf(e.stdout, "nudge run %s: dry run: wave %s: would send %d calendar messages now by %s (%d invitations, %d updates, %d cancellations)\n",
 			stamp, w.ID, k[invite.Invite]+k[invite.Update]+k[invite.Cancel], via, k[invite.Invite], k[invite.Update], k[invite.Cancel])
 	}

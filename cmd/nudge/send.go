@@ -38,9 +38,6 @@ type sendOptions struct {
 	// allChanges, for an invite wave, sends new invitations, updates and
 	// cancellations alike (nudge run); nudge send splits them by --updates.
 	allChanges bool
-	// countOnly, for an invite wave, works out what would be sent and
-	// stops there (nudge run --dry-run).
-	countOnly bool
 	// due, when set, says whether a person is due the wave now (its
 	// window, after: and skip:); nudge run sets it, nudge send does not.
 	due func(*directory.Person) bool

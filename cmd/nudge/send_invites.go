@@ -94,7 +94,11 @@ func sendInvites(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 			return err
 		}
 	}
-	return sendInvitesWith(e, p, w, o, rt, l, st, nil)
+	plan, err := e.planInviteWave(p, w, o, st)
+	if err != nil {
+		return err
+	}
+	return sendInvitesWith(e, p, w, o, rt, l, plan, nil)
 }
 
 // anyInvited reports whether the ledger holds any invitation of wave,
@@ -115,31 +119,38 @@ func jsonCannotInvite(p *project, w *campaign.Wave, via string) error {
 	return nil
 }
 
+// invitePlan is what an invitation wave would send now: the calendar
+// messages chosen (per sendOptions), by kind, and the assignment they
+// come from.
+type invitePlan struct {
+	a      *assignment
+	chosen []invite.Action
+	kinds  map[invite.Kind]int
+	// started counts changes left out because their session has started.
+	started int
+}
+
 // inviteOutcome is what sendInvitesWith did, for nudge run's log line.
 type inviteOutcome struct {
-	kinds map[invite.Kind]int // chosen to send, by kind
-	// started counts changes left out because their session has started
-	// (o.allChanges).
-	started int
+	kinds   map[invite.Kind]int // chosen to send, by kind
+	started int                 // see invitePlan
 	rep     deliver.Report
 }
 
-// sendInvitesWith sends wave w's invitations, updates and cancellations
-// (per o) through rt, recording them in l, from the state st l holds;
-// with o.via outbox, rt and l are nil and it writes the outbox. nudge run
-// calls it with its own route and locked ledger, and o.allChanges.
-func sendInvitesWith(e *env, p *project, w *campaign.Wave, o *sendOptions, rt *route, l *ledger.Ledger, st *ledger.InviteState, out *inviteOutcome) error {
-	if out == nil {
-		out = &inviteOutcome{}
-	}
+// planInviteWave works out wave w's invitations, updates and
+// cancellations (per o) from the state st the ledger holds, and says on
+// stdout what it chose and why others wait, on stderr who fits no session.
+// It sends nothing: nudge run plans first and connects only when there is
+// something to send.
+func (e *env) planInviteWave(p *project, w *campaign.Wave, o *sendOptions, st *ledger.InviteState) (*invitePlan, error) {
 	if err := jsonCannotInvite(p, w, o.via); err != nil {
-		return err
+		return nil, err
 	}
 	sent := inviteSentMap(st)
 
 	a, err := e.assign(p, o.source, w.ID, sent)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	acts, orphans := invite.Plan(append(a.people, a.invited...), a.sessions, a.result, sent)
 	only := map[string]bool{}
@@ -209,16 +220,22 @@ func sendInvitesWith(e *env, p *project, w *campaign.Wave, o *sendOptions, rt *r
 		fmt.Fprintf(e.stderr, "nudge: %s: invited to session %q, which is no longer in %s: mark it cancelled: true instead of deleting it, so a cancellation can be sent\n",
 			a.who(&invite.Person{ID: or.PersonID}), or.Sent.Session, p.c.File)
 	}
+	return &invitePlan{a: a, chosen: chosen, kinds: kinds, started: started}, nil
+}
 
+// sendInvitesWith sends what plan chose through rt, recording it in l;
+// with o.via outbox, rt and l are nil and it writes the outbox. nudge run
+// calls it with its own route and locked ledger, and o.allChanges.
+func sendInvitesWith(e *env, p *project, w *campaign.Wave, o *sendOptions, rt *route, l *ledger.Ledger, plan *invitePlan, out *inviteOutcome) error {
+	if out == nil {
+		out = &inviteOutcome{}
+	}
+	a, chosen := plan.a, plan.chosen
+	out.kinds, out.started = plan.kinds, plan.started
 	sender := invite.Sender{
 		Campaign:  p.c.ID,
 		Organizer: ical.Address{Name: p.c.Sender.Name, Email: p.c.Sender.Address},
 		Stamp:     e.now().UTC(),
-	}
-	out.started = started
-	if o.countOnly {
-		out.kinds = kinds
-		return nil
 	}
 	if o.via == "outbox" {
 		return e.inviteOutbox(p, w, a, sender, chosen)
@@ -232,6 +249,7 @@ func sendInvitesWith(e *env, p *project, w *campaign.Wave, o *sendOptions, rt *r
 	}
 
 	// The mailboxes' 24-hour caps count what every wave sent.
+	var err error
 	for i := range rt.boxes {
 		if rt.boxes[i].History, err = l.SentSince(e.ctx, rt.boxes[i].Address, e.now().Add(-24*time.Hour)); err != nil {
 			return err
@@ -274,7 +292,7 @@ func sendInvitesWith(e *env, p *project, w *campaign.Wave, o *sendOptions, rt *r
 		}
 	})
 	progressDone()
-	out.kinds, out.rep = kinds, rep
+	out.rep = rep
 	counts := ledger.RunCounts{Planned: len(jobs), Sent: rep.Sent, Failed: len(rep.Failed), Retried: len(rep.Deferred), Unknown: len(rep.Unknown)}
 	if err := l.FinishRun(e.ctx, runID, e.now(), counts); err != nil && runErr == nil {
 		runErr = err
