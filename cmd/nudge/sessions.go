@@ -139,11 +139,13 @@ func (e *env) assign(p *project, source, wave string, sent map[string]invite.Sen
 // missing seats (a warning).
 func (a *assignment) findings(e *env, p *project, now time.Time) []render.Finding {
 	var fs []render.Finding
+	past := p.c.PastSessions(now)
 	started := false
 	for _, w := range p.c.Waves {
-		started = started || w.Sessions && e.anyInvited(p, w.ID)
+		// The ledger is read only when some session is in the past.
+		started = started || len(past) > 0 && w.Sessions && e.anyInvited(p, w.ID)
 	}
-	for _, pr := range p.c.PastSessions(now) {
+	for _, pr := range past {
 		if started {
 			pr.Msg = strings.Replace(pr.Msg, "move it or mark it cancelled: true", "it takes no new people, and nothing about it is sent again (do not mark it cancelled: its people would be invited to another session)", 1)
 		}

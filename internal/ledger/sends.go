@@ -290,9 +290,9 @@ func (l *Ledger) MarkUnknown(ctx context.Context, k Key, at time.Time, errMsg st
 const finishSQL = `
 	UPDATE sends
 	SET status = ?1,
-	    last_error = CASE WHEN ?3 IS NULL AND ?4 IS NULL THEN last_error ELSE ?3 END,
-	    last_code = CASE WHEN ?3 IS NULL AND ?4 IS NULL THEN last_code ELSE ?4 END
-	WHERE wave = ?5 AND person_id = ?6 AND (status = 'sending' OR (status IN ('pending', 'unknown') AND ?7))
+	    last_error = CASE WHEN ?2 IS NULL AND ?3 IS NULL THEN last_error ELSE ?2 END,
+	    last_code = CASE WHEN ?2 IS NULL AND ?3 IS NULL THEN last_code ELSE ?3 END
+	WHERE wave = ?4 AND person_id = ?5 AND (status = 'sending' OR (status IN ('pending', 'unknown') AND ?6))
 	RETURNING id, run_id`
 
 const attemptSQL = `INSERT INTO attempts (send_id, run_id, at, outcome, error, code) VALUES (?, ?, ?, ?, ?, ?)`
@@ -310,7 +310,7 @@ func (l *Ledger) finish(ctx context.Context, k Key, to, outcome string, at time.
 	at = l.orNow(at)
 	var id, run int64
 	err = tx.StmtContext(ctx, l.hot.finish).QueryRowContext(ctx,
-		to, ts(at), nullIfEmpty(errMsg), nullIfZero(code), k.Wave, k.PersonID, to == "failed").Scan(&id, &run)
+		to, nullIfEmpty(errMsg), nullIfZero(code), k.Wave, k.PersonID, to == "failed").Scan(&id, &run)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Give w's only connection back before notMoved queries on it.
 		tx.Rollback()
