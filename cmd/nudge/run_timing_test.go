@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -301,19 +300,15 @@ func BenchmarkScheduleTimed(b *testing.B) {
 	dir := b.TempDir()
 	t := &testing.T{}
 	scheduleFixture(t, dir, people, "127.0.0.1", 2525, 9000)
-	file := filepath.Join(dir, "campaign.yaml")
-	data, err := os.ReadFile(file)
-	if err != nil {
-		b.Fatal(err)
-	}
 	window := "    window: {days: [mon, tue, wed, thu, fri], hours: \"09:00-17:00\"}\n"
-	write(t, file, strings.NewReplacer(
-		"    send_at: 2027-01-05T09:00\n", "    after: announce + 3d\n"+window,
-		"    template: thanks\n", "    template: thanks\n    after: reminder + 3d\n"+window+`  - id: onboard
+	rewrite(t, filepath.Join(dir, "campaign.yaml"), [][2]string{
+		{"    send_at: 2027-01-05T09:00\n", "    after: announce + 3d\n" + window},
+		{"    template: thanks\n", "    template: thanks\n    after: reminder + 3d\n" + window + `  - id: onboard
     audiences: [ready]
     template: onboard
     after: thanks + 3d
-`+window).Replace(string(data)))
+` + window},
+	})
 	b.Setenv("NUDGE_NOW", "2027-01-04T07:00:00Z")
 	b.ResetTimer()
 	for range b.N {

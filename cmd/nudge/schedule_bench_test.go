@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,18 +15,13 @@ func BenchmarkSchedule(b *testing.B) {
 	dir := b.TempDir()
 	t := &testing.T{}
 	scheduleFixture(t, dir, people, "127.0.0.1", 2525, 9000)
-	file := filepath.Join(dir, "campaign.yaml")
-	data, err := os.ReadFile(file)
-	if err != nil {
-		b.Fatal(err)
-	}
-	write(t, file, strings.Replace(string(data), "    template: thanks\n", `    template: thanks
+	rewrite(t, filepath.Join(dir, "campaign.yaml"), [][2]string{{"    template: thanks\n", `    template: thanks
     send_at: 2027-01-20T09:00
   - id: onboard
     audiences: [ready]
     template: onboard
     send_at: 2027-01-25T09:00
-`, 1))
+`}})
 	b.Setenv("NUDGE_NOW", "2027-01-04T07:00:00Z")
 	b.ResetTimer()
 	for range b.N {
