@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,6 +54,22 @@ type Options struct {
 	Stderr io.Writer
 }
 
+// disabledFeatures are the browser features a print run turns off. A
+// name the browser does not know is ignored, so the list holds for
+// Chromium, Chrome and Edge of any recent version.
+var disabledFeatures = []string{
+	// chromedp's own defaults, which this flag replaces. Site isolation
+	// guards sites from one another; a print run loads only the document
+	// it prints, fetches nothing, and needs no process per site.
+	"site-per-process", "Translate", "BlinkGenPropertyTrees",
+	// No spare renderer kept warm for a navigation that never comes.
+	"SpareRendererForSitePerProcess",
+	// Chromium 15x preloads the address bar's suggestion popups as web
+	// pages even when headless: two renderers, some 75 MB and a second
+	// of CPU at start, for a window nobody sees.
+	"WebUIOmniboxPopup", "WebUIOmniboxAimPopup",
+}
+
 // Start starts the browser at exe.
 func Start(ctx context.Context, exe string, opt Options) (*Browser, error) {
 	opts := append([]chromedp.ExecAllocatorOption{}, chromedp.DefaultExecAllocatorOptions[:]...)
@@ -74,7 +91,7 @@ func Start(ctx context.Context, exe string, opt Options) (*Browser, error) {
 		// benchmark (README, Benchmarks).
 		chromedp.Flag("in-process-gpu", true),
 		chromedp.Flag("enable-features", "NetworkService,NetworkServiceInProcess2"),
-		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,SpareRendererForSitePerProcess"),
+		chromedp.Flag("disable-features", strings.Join(disabledFeatures, ",")),
 	)
 	if opt.NoSandbox || os.Geteuid() == 0 {
 		// Chromium will not start as root with its sandbox on.

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/nudge-passkeys/nudge/internal/handout/pdfcheck"
 )
 
@@ -273,5 +275,34 @@ func TestPrintOverflow(t *testing.T) {
 	text := pdfcheck.Text(t, out)
 	if len(text) != 3 || !strings.Contains(text[0], "ENDFITS") || strings.Contains(text[1], "LASTWORD") {
 		t.Errorf("the PDF does not show the first box whole and the second cut off: %q", text)
+	}
+}
+
+// TestNoHiddenPages is the complaint "printing 1,000 inserts takes 600 MB":
+// Chromium 15x loads its address bar's popups as web pages even when
+// headless, each in a renderer of its own. The print browser must hold
+// only the tabs it prints in.
+func TestNoHiddenPages(t *testing.T) {
+	b := started(t)
+	if _, err := b.Print(t.Context(), doc(1), Paper{105, 148}, filepath.Join(t.TempDir(), "a.pdf")); err != nil {
+		t.Fatal(err)
+	}
+	// The popups are made with the browser's window, before the first
+	// tab has loaded; a print later they would all be listed.
+	infos, err := chromedp.Targets(b.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pages int
+	for _, i := range infos {
+		switch {
+		case i.Type == "page" && i.URL == "about:blank":
+			pages++
+		case i.Type == "page" || i.Type == "browser_ui" || i.Type == "background_page" || i.Type == "service_worker" || i.Type == "other":
+			t.Errorf("the print browser loaded %s %q (%s)", i.Type, i.URL, i.Title)
+		}
+	}
+	if pages != 1 {
+		t.Errorf("%d blank tabs open after printing, want only the first one", pages)
 	}
 }
