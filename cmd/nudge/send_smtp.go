@@ -287,7 +287,13 @@ func sendWave(e *env, p *project, w *campaign.Wave, o *sendOptions, rt *route, l
 			job := deliver.Job{
 				Key: ledger.Key{Wave: w.ID, PersonID: t.person.ID}.String(),
 				Message: func() (*deliver.Message, error) {
-					return e.message(p, w, t, e.now(), "")
+					m, err := e.message(p, w, t, e.now(), "")
+					if err == nil && rt.via == ledger.ViaSMTP {
+						// Encoded here, ahead of its turn, not by the
+						// goroutine that talks to the server.
+						err = m.Encode()
+					}
+					return m, err
 				},
 			}
 			if !yield(job) {

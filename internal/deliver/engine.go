@@ -3,8 +3,9 @@ package deliver
 // Delivery policy, the same for every way of sending:
 //
 //   - Exactly once, as far as the protocol allows: a message's journal entry
-//     goes pending → sending before it is handed to a server, and sent only
-//     after the server accepted it. A job the journal will not move to
+//     goes pending → sending before a server can accept it (before it is
+//     handed over, or for a GatedSender before the end of its data), and
+//     sent only after the server accepted it. A job the journal will not move to
 //     sending (someone else sent it) is skipped. Jobs are handed out by one
 //     goroutine, so no two mailboxes ever get the same one.
 //   - Pacing: each mailbox has its own Pacer; jobs go round-robin to the
@@ -45,8 +46,8 @@ var ErrNotPending = errors.New("message is not pending")
 // cancelled: a record must not be cut in half by Ctrl-C.
 type Journal interface {
 	// Sending moves key from pending to sending, with the Message-ID and
-	// the sending mailbox; it is committed before the message is handed to
-	// the server. It returns an error wrapping ErrNotPending when key is
+	// the sending mailbox; it is committed before the server can accept
+	// the message. It returns an error wrapping ErrNotPending when key is
 	// not pending.
 	Sending(ctx context.Context, key string, messageID, mailbox string, at time.Time) error
 	// Sent records that the server accepted the message.
@@ -315,7 +316,12 @@ type task struct {
 	renderErr error // from rendering msg ahead of its turn
 	// ready, when not nil, is closed when msg and renderErr are set by
 	// the goroutine rendering them ahead of their turn.
-	ready     chan struct{}
+	ready chan struct{}
+	// gate, when not nil, waits for the journal's sending mark (see
+	// GatedSender).
+	gate func() error
+	// claimErr is why the journal did not mark a gated send sending.
+	claimErr  error
 	attempts  int
 	notBefore time.Time
 	err       error     // the last temporary failure
@@ -362,7 +368,13 @@ func newRun(e *Engine) *run {
 // work sends what the loop hands this mailbox, one message at a time.
 func (r *run) work(ctx context.Context, b *box) {
 	for t := range b.work {
-		err := b.Sender.Send(ctx, t.msg)
+		var err error
+		if t.gate != nil {
+			err = b.Sender.(GatedSender).SendGated(ctx, t.msg, t.gate)
+			t.gate = nil
+		} else {
+			err = b.Sender.Send(ctx, t.msg)
+		}
 		t.msg = nil // rendered again if it is retried: memory stays flat
 		r.done <- outcome{t, err}
 		r.mu.Lock()
@@ -540,16 +552,13 @@ func (r *run) dispatch(now time.Time, b *box, t *task) error {
 		}
 		return nil
 	}
-	if err := r.e.Journal.Sending(r.jctx, t.job.Key, msg.ID, b.Address, now); err != nil {
-		if errors.Is(err, ErrNotPending) {
-			r.report.Skipped++
-			r.log.Debug("skipped", "key", t.job.Key, "err", err)
-			return nil
+	_, gated := b.Sender.(GatedSender)
+	if !gated {
+		if err := r.claim(t, msg, b, now); err != nil {
+			return r.notClaimed(t, err)
 		}
-		return fmt.Errorf("deliver: journal: %w", err)
 	}
-	// The pacing counts from when the send starts, after the journal's
-	// commit.
+	// The pacing counts from when the send starts.
 	at := r.clock.Now()
 	if wait, _ := b.pacer.Reserve(at); wait > 0 {
 		at = at.Add(wait) // the clock went back; keep to the booking
@@ -560,8 +569,34 @@ func (r *run) dispatch(now time.Time, b *box, t *task) error {
 	r.inflight++
 	t.msg, t.box, t.at = msg, b, at
 	t.attempts++
+	if !gated {
+		b.work <- t
+		return nil
+	}
+	// The mailbox opens the transaction while the journal commits, and
+	// waits for the commit before the server can accept the message.
+	claimed := make(chan error, 1)
+	t.gate = func() error { return <-claimed }
 	b.work <- t
+	t.claimErr = r.claim(t, msg, b, now)
+	claimed <- t.claimErr
 	return nil
+}
+
+// claim moves t to sending in the journal.
+func (r *run) claim(t *task, msg *Message, b *box, now time.Time) error {
+	return r.e.Journal.Sending(r.jctx, t.job.Key, msg.ID, b.Address, now)
+}
+
+// notClaimed handles a job the journal would not move to sending: skipped
+// when someone else has it, or else the end of the run.
+func (r *run) notClaimed(t *task, err error) error {
+	if errors.Is(err, ErrNotPending) {
+		r.report.Skipped++
+		r.log.Debug("skipped", "key", t.job.Key, "err", err)
+		return nil
+	}
+	return fmt.Errorf("deliver: journal: %w", err)
 }
 
 // flush writes the acceptances finish has noted to the journal.
@@ -648,6 +683,15 @@ func (r *run) finish(o outcome) error {
 	defer r.progress(false)
 	now := r.clock.Now()
 	key := t.job.Key
+	if err := t.claimErr; err != nil {
+		// The journal did not mark it sending, and the mailbox held it
+		// back or failed before the gate: nothing went out, and its fate
+		// is not this run's to record.
+		t.claimErr = nil
+		b.pacer.Release(t.at)
+		t.attempts--
+		return r.notClaimed(t, err)
+	}
 	if o.err != nil && !errors.Is(o.err, ErrMaybeSent) {
 		// Refused: it does not count against the day. (One that may
 		// have arrived does.)

@@ -1111,3 +1111,81 @@ func TestRenderAhead(t *testing.T) {
 		})
 	}
 }
+
+// gatedSender is a fakeSender that starts each transaction before the
+// journal's sending mark, as SMTP does, and checks at the gate that the
+// mark is committed before anything could be delivered.
+type gatedSender struct {
+	*fakeSender
+	t *testing.T
+	j *fakeJournal
+
+	mu   sync.Mutex
+	held []string // the messages the gate kept back
+}
+
+func (s *gatedSender) SendGated(ctx context.Context, m *deliver.Message, gate func() error) error {
+	if err := gate(); err != nil {
+		s.mu.Lock()
+		s.held = append(s.held, m.ID)
+		s.mu.Unlock()
+		return fmt.Errorf("%w: %w", deliver.ErrGate, err)
+	}
+	if e := s.j.entry(m.ID); e.state != sending {
+		s.t.Errorf("%s passed the gate while the journal had it %s", m.ID, e.state)
+	}
+	return s.fakeSender.Send(ctx, m)
+}
+
+func TestGatedSend(t *testing.T) {
+	clock := deliver.NewFakeClock(t0)
+	j := newJournal(t, 10)
+	j.m["k00003"].foreign = true
+	s := &gatedSender{fakeSender: &fakeSender{clock: clock, byKey: map[string][]error{
+		"k00006": {deliver.Permanent(errors.New("550 5.1.1 no such user"))},
+	}}, t: t, j: j}
+	jobs := func(yield func(deliver.Job) bool) { // the stale list a second process read
+		for _, k := range j.keys {
+			if !yield(job(k)) {
+				return
+			}
+		}
+	}
+	rep, err := newEngine(clock, j, deliver.Mailbox{Address: "a@contoso.example", Sender: s, Limits: exo}).Run(t.Context(), jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent != 8 || rep.Skipped != 1 || len(rep.Failed) != 1 {
+		t.Errorf("sent %d, skipped %d, failed %v; want 8, 1, k00006", rep.Sent, rep.Skipped, rep.Failed)
+	}
+	if !slices.Equal(s.held, []string{"k00003"}) || len(s.tries("k00003")) != 0 {
+		t.Errorf("held back %v, and k00003 handed over %d times; want k00003 held, never handed over", s.held, len(s.tries("k00003")))
+	}
+	if e := j.entry("k00003"); e.touched || e.state != pending {
+		t.Errorf("k00003, another run's: %+v, want untouched", e)
+	}
+	if c := j.count(); c[sent] != 8 || c[failed] != 1 {
+		t.Errorf("journal: %v", c)
+	}
+	// The server saw the held job's envelope, so the per-minute spacing
+	// counts it, as it counts a refused message: ten starts, nine gaps.
+	if got, want := rep.Elapsed, 9*(time.Minute/27+1); got != want {
+		t.Errorf("elapsed %v, want %v", got, want)
+	}
+}
+
+func TestGatedJournalFailureStopsTheRun(t *testing.T) {
+	clock := deliver.NewFakeClock(t0)
+	j := newJournal(t, 10)
+	s := &gatedSender{fakeSender: &fakeSender{clock: clock}, t: t, j: j}
+	rep, err := newEngine(clock, brokenJournal{j, "k00004"}, deliver.Mailbox{Address: "a@contoso.example", Sender: s}).Run(t.Context(), j.pending())
+	if err == nil || !strings.Contains(err.Error(), "database is locked") {
+		t.Fatalf("error %v, want the journal's", err)
+	}
+	if rep.Sent != 4 || len(s.attempts) != 4 || !slices.Equal(s.held, []string{"k00004"}) {
+		t.Errorf("sent %d (%d handed over, %v held back), want the 4 before the failure and k00004 held", rep.Sent, len(s.attempts), s.held)
+	}
+	if c := j.count(); c[sent] != 4 || c[pending] != 6 {
+		t.Errorf("journal: %v", c)
+	}
+}

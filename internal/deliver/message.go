@@ -4,6 +4,7 @@ package deliver
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -73,6 +74,24 @@ type Message struct {
 	// Accept/Decline) and is attached again as invite.ics for clients
 	// that only offer attachments.
 	Calendar *Calendar
+
+	// encoded, when Encode has been called, is what WriteTo writes.
+	encoded []byte
+}
+
+// Encode writes the message out once and keeps the bytes, which WriteTo
+// then writes: call it where the message is rendered, off the sending
+// goroutine, so that a send only copies bytes. The message must not be
+// changed after.
+func (m *Message) Encode() error {
+	m.encoded = nil
+	var b bytes.Buffer
+	b.Grow(len(m.HTML) + len(m.Text) + 2048)
+	if _, err := m.WriteTo(&b); err != nil {
+		return err
+	}
+	m.encoded = b.Bytes()
+	return nil
 }
 
 // Calendar is an iTIP (RFC 5546) object carried by a message.
@@ -109,6 +128,10 @@ func Domain(addr string) string {
 // multipart/alternative with the text and HTML in quoted-printable UTF-8,
 // wrapped in multipart/mixed when there are attachments.
 func (m *Message) WriteTo(w io.Writer) (int64, error) {
+	if m.encoded != nil {
+		n, err := w.Write(m.encoded)
+		return int64(n), err
+	}
 	cw := &countWriter{w: w}
 	bw := writers.Get().(*bufio.Writer)
 	bw.Reset(cw)

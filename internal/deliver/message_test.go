@@ -698,3 +698,32 @@ func FuzzHeaders(f *testing.F) {
 		}
 	})
 }
+
+// TestEncode: a message encoded ahead of its send writes the same bytes
+// as one written on the spot.
+func TestEncode(t *testing.T) {
+	m := &deliver.Message{
+		ID: "enc@contoso.example", Date: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC),
+		From: deliver.Address{Name: "IT", Email: "it@contoso.example"}, To: deliver.Address{Name: "Zoë", Email: "zoe@contoso.example"},
+		Subject: "Passkeys", Text: "Hello Zoë,\n.\nbye\n", HTML: "<p>Hello Zoë</p>",
+	}
+	var plain, ahead bytes.Buffer
+	if _, err := m.WriteTo(&plain); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Encode(); err != nil {
+		t.Fatal(err)
+	}
+	n, err := m.WriteTo(&ahead)
+	if err != nil || n != int64(ahead.Len()) {
+		t.Fatalf("WriteTo after Encode: %d, %v", n, err)
+	}
+	if !bytes.Equal(plain.Bytes(), ahead.Bytes()) {
+		t.Errorf("encoded ahead:\n%s\nwritten on the spot:\n%s", ahead.Bytes(), plain.Bytes())
+	}
+	bad := *m
+	bad.To.Email = "not an address"
+	if err := (&bad).Encode(); err == nil {
+		t.Error("Encode of a message with a bad recipient succeeded")
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/textproto"
@@ -40,12 +41,19 @@ type Sender struct {
 	token string
 }
 
-var _ deliver.Sender = (*Sender)(nil)
+var _ deliver.GatedSender = (*Sender)(nil)
 
 // conn is one SMTP session.
 type conn struct {
 	c   *gosmtp.Client
 	raw net.Conn // under any TLS; deadlines are set here
+	// pipelining is true when the server offers PIPELINING (RFC 2920):
+	// MAIL, RCPT and DATA then go in one write, and their replies come
+	// back together, two round trips a message instead of four.
+	pipelining bool
+	// mailParams are what MAIL FROM carries after the address, as go-mail
+	// adds them when the server offers the extensions.
+	mailParams string
 }
 
 // New checks cfg and returns a Sender. It does no network I/O: a bad
@@ -65,6 +73,37 @@ func New(cfg Config) (*Sender, error) {
 // message cannot have reached the server; any other failure is returned,
 // classified.
 func (s *Sender) Send(ctx context.Context, m *deliver.Message) error {
+	return s.send(ctx, m, nil)
+}
+
+// SendGated is Send, calling gate once the message's data is with the
+// server and only its end is left to send: the server cannot accept the
+// message before that end. When gate fails, the end is never sent and the
+// connection is closed, which makes the server drop the transaction; the
+// next message opens a new one.
+func (s *Sender) SendGated(ctx context.Context, m *deliver.Message, gate func() error) error {
+	return s.send(ctx, m, gate)
+}
+
+// errGated is the error of a gate that held a message back.
+type errGated struct{ err error }
+
+func (e *errGated) Error() string {
+	return "smtp: " + deliver.ErrGate.Error() + ": " + e.err.Error()
+}
+func (e *errGated) Unwrap() []error { return []error{deliver.ErrGate, e.err} }
+
+func (s *Sender) send(ctx context.Context, m *deliver.Message, gate func() error) error {
+	// The gate is asked once, even when a connection found dead is
+	// replaced and the message started again.
+	var gated bool
+	var gateErr error
+	once := func() error {
+		if !gated && gate != nil {
+			gated, gateErr = true, gate()
+		}
+		return gateErr
+	}
 	s.buf.Reset()
 	if _, err := m.WriteTo(&s.buf); err != nil {
 		return deliver.Permanent(fmt.Errorf("smtp: %w", err))
@@ -87,16 +126,20 @@ func (s *Sender) Send(ctx context.Context, m *deliver.Message) error {
 		s.conn, err = s.open(ctx, w)
 	}
 	if err == nil {
-		err = s.transact(w, from, m.To.Email)
+		err = s.transact(w, from, m.To.Email, once)
 	}
 	if err != nil && reused && ctx.Err() == nil && deadIdle(err) {
 		s.drop()
 		if s.conn, err = s.open(ctx, w); err == nil {
-			err = s.transact(w, from, m.To.Email)
+			err = s.transact(w, from, m.To.Email, once)
 		}
 	}
 	if err == nil {
 		return nil
+	}
+	var held *errGated
+	if errors.As(err, &held) {
+		return held
 	}
 	se := s.failure(ctx, err)
 	if se.Connection {
@@ -115,21 +158,12 @@ func deadIdle(err error) bool {
 		!errors.As(err, &reply) && isTransport(oe.err)
 }
 
-// transact sends one message on the current connection.
-func (s *Sender) transact(w *watch, from, to string) error {
-	c := s.conn.c
-	w.extend()
-	if err := c.Mail("<" + from + ">"); err != nil {
-		return s.abort(w, op{stepMail, from}, err)
-	}
-	w.extend()
-	if err := c.Rcpt("<" + to + ">"); err != nil {
-		return s.abort(w, op{stepRcpt, to}, err)
-	}
-	w.extend()
-	wc, err := c.Data()
+// transact sends one message on the current connection, asking gate
+// before the end of its data.
+func (s *Sender) transact(w *watch, from, to string, gate func() error) error {
+	wc, err := s.envelope(w, from, to)
 	if err != nil {
-		return s.abort(w, op{stepData, ""}, err)
+		return err
 	}
 	// The data writer dot-stuffs: a line starting with "." goes out as
 	// "..", and the server takes it back to one.
@@ -137,11 +171,98 @@ func (s *Sender) transact(w *watch, from, to string) error {
 	if _, err := wc.Write(s.buf.Bytes()); err != nil {
 		return &opError{op: op{stepBody, ""}, err: err}
 	}
+	if err := gate(); err != nil {
+		// SMTP has no way to take back data but to hang up: a server
+		// drops a transaction whose data never ended.
+		s.drop()
+		return &errGated{err}
+	}
 	w.extend()
 	if err := wc.Close(); err != nil {
 		return &opError{op: op{stepEnd, ""}, err: err}
 	}
+	if !s.conn.pipelining {
+		return nil // go-mail's writer read the reply
+	}
+	w.extend()
+	if _, _, err := s.conn.c.Text.ReadResponse(250); err != nil {
+		return &opError{op: op{stepEnd, ""}, err: err}
+	}
 	return nil
+}
+
+// envelope sends MAIL FROM, RCPT TO and DATA, and returns the writer for
+// the message's data.
+func (s *Sender) envelope(w *watch, from, to string) (io.WriteCloser, error) {
+	c := s.conn.c
+	if !s.conn.pipelining {
+		w.extend()
+		if err := c.Mail("<" + from + ">"); err != nil {
+			return nil, s.abort(w, op{stepMail, from}, err)
+		}
+		w.extend()
+		if err := c.Rcpt("<" + to + ">"); err != nil {
+			return nil, s.abort(w, op{stepRcpt, to}, err)
+		}
+		w.extend()
+		wc, err := c.Data()
+		if err != nil {
+			return nil, s.abort(w, op{stepData, ""}, err)
+		}
+		return wc, nil
+	}
+	// An address with a line break would end the command early and start
+	// another: refused, as go-mail's own commands refuse it.
+	for _, a := range []struct {
+		step step
+		addr string
+	}{{stepMail, from}, {stepRcpt, to}} {
+		if strings.ContainsAny(a.addr, "\r\n") {
+			return nil, &opError{op: op{a.step, a.addr}, err: errors.New("an address must not contain a line break")}
+		}
+	}
+	tw := c.Text.W
+	tw.WriteString("MAIL FROM:<" + from + ">" + s.conn.mailParams + "\r\n")
+	tw.WriteString("RCPT TO:<" + to + ">\r\n")
+	tw.WriteString("DATA\r\n")
+	w.extend()
+	if err := tw.Flush(); err != nil {
+		return nil, &opError{op: op{stepMail, from}, err: err}
+	}
+	// The replies, in the commands' order. A server that closes the
+	// session (421) or a connection that drops sends no more of them.
+	replies := []struct {
+		op   op
+		code int
+	}{{op{stepMail, from}, 250}, {op{stepRcpt, to}, 25}, {op{stepData, ""}, 354}}
+	var first *opError
+	dataOpen := false
+	for _, r := range replies {
+		w.extend()
+		_, _, err := c.Text.ReadResponse(r.code)
+		if err == nil {
+			dataOpen = r.op.step == stepData
+			continue
+		}
+		if first == nil {
+			first = &opError{op: r.op, err: err}
+		}
+		var reply *textproto.Error
+		if !errors.As(err, &reply) || reply.Code == 421 {
+			return nil, first // Send drops the connection
+		}
+	}
+	switch {
+	case first == nil:
+		return c.Text.DotWriter(), nil
+	case dataOpen:
+		// DATA was taken although the envelope was refused: the server
+		// waits for data that must not be sent, and only hanging up ends
+		// that.
+		s.drop()
+		return nil, first
+	}
+	return nil, s.abort(w, first.op, first.err)
 }
 
 // abort ends a refused transaction with RSET, so the connection can carry
@@ -218,7 +339,7 @@ func (s *Sender) open(ctx context.Context, w *watch) (*conn, error) {
 		}
 	}
 	if s.cfg.Auth == "none" {
-		return cn, nil
+		return cn.features(), nil
 	}
 	mech := strings.ToUpper(s.cfg.Auth)
 	ok, offered := c.Extension("AUTH")
@@ -242,7 +363,21 @@ func (s *Sender) open(ctx context.Context, w *watch) (*conn, error) {
 		var reply *textproto.Error
 		return fail(op{stepAuth, mech}, err, !errors.As(err, &reply) && !isTransport(err))
 	}
-	return cn, nil
+	return cn.features(), nil
+}
+
+// features notes the extensions the session's last EHLO offered that
+// sending uses.
+func (cn *conn) features() *conn {
+	cn.pipelining, _ = cn.c.Extension("PIPELINING")
+	cn.mailParams = ""
+	if ok, _ := cn.c.Extension("8BITMIME"); ok {
+		cn.mailParams += " BODY=8BITMIME"
+	}
+	if ok, _ := cn.c.Extension("SMTPUTF8"); ok {
+		cn.mailParams += " SMTPUTF8"
+	}
+	return cn
 }
 
 func (s *Sender) tlsConfig() *tls.Config {

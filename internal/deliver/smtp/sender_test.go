@@ -394,31 +394,37 @@ func TestFaults(t *testing.T) {
 			wantConnections: 2, wantMessages: 1},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := smtptest.Start(t, tt.opts)
-			s := newSender(t, config(srv, "none"))
-			for i := range tt.sends {
-				err := s.Send(t.Context(), message(i))
-				want := tt.want[i]
-				if want == ok {
-					if err != nil {
-						t.Errorf("send %d: %v", i, err)
+		// Each case with the envelope in one write (RFC 2920) and with
+		// one command at a time, for a server that offers no PIPELINING.
+		for _, pipelining := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/pipelining=%v", tt.name, pipelining), func(t *testing.T) {
+				opts := tt.opts
+				opts.NoPipelining = !pipelining
+				srv := smtptest.Start(t, opts)
+				s := newSender(t, config(srv, "none"))
+				for i := range tt.sends {
+					err := s.Send(t.Context(), message(i))
+					want := tt.want[i]
+					if want == ok {
+						if err != nil {
+							t.Errorf("send %d: %v", i, err)
+						}
+						continue
 					}
-					continue
+					if got := kindOf(t, err); got != *want.err {
+						t.Errorf("send %d: got %+v, want %+v (%v)", i, got, *want.err, err)
+					}
+					if got := errors.Is(err, smtp.ErrOutcomeUnknown); got != want.unknown {
+						t.Errorf("send %d: outcome unknown: got %v, want %v (%v)", i, got, want.unknown, err)
+					}
 				}
-				if got := kindOf(t, err); got != *want.err {
-					t.Errorf("send %d: got %+v, want %+v (%v)", i, got, *want.err, err)
+				st := srv.Stats()
+				if st.Connections != tt.wantConnections || st.Messages != tt.wantMessages {
+					t.Errorf("server saw %d connections and %d messages, want %d and %d",
+						st.Connections, st.Messages, tt.wantConnections, tt.wantMessages)
 				}
-				if got := errors.Is(err, smtp.ErrOutcomeUnknown); got != want.unknown {
-					t.Errorf("send %d: outcome unknown: got %v, want %v (%v)", i, got, want.unknown, err)
-				}
-			}
-			st := srv.Stats()
-			if st.Connections != tt.wantConnections || st.Messages != tt.wantMessages {
-				t.Errorf("server saw %d connections and %d messages, want %d and %d",
-					st.Connections, st.Messages, tt.wantConnections, tt.wantMessages)
-			}
-		})
+			})
+		}
 	}
 }
 

@@ -9,6 +9,7 @@
 package smtptest
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -70,6 +71,11 @@ type Options struct {
 	Limits Limits
 	// Now is the clock the limits and Received.At use; time.Now when nil.
 	Now func() time.Time
+
+	// NoPipelining hides PIPELINING (RFC 2920) from the reply to EHLO on
+	// cleartext sessions, as a server without it would answer, so that a
+	// client sends one command at a time.
+	NoPipelining bool
 
 	// Discard keeps no message bodies (Received.Data is nil), for
 	// benchmarks that send many.
@@ -532,6 +538,20 @@ type trackedConn struct {
 	once     sync.Once
 	admitted bool // guarded by s.mu
 	messages int  // accepted on this connection; guarded by s.mu
+}
+
+// pipeliningLine is how go-smtp lists the extension: never the reply's
+// first or last line.
+var pipeliningLine = []byte("250-PIPELINING\r\n")
+
+func (c *trackedConn) Write(p []byte) (int, error) {
+	if !c.s.opts.NoPipelining || !bytes.Contains(p, pipeliningLine) {
+		return c.Conn.Write(p)
+	}
+	if _, err := c.Conn.Write(bytes.Replace(p, pipeliningLine, nil, 1)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 func (c *trackedConn) Close() error {
