@@ -62,6 +62,23 @@ type Journal interface {
 	Failed(ctx context.Context, key string, at time.Time, err error) error
 }
 
+// Accepted is a message a server accepted, waiting to be recorded.
+type Accepted struct {
+	Key string
+	At  time.Time
+}
+
+// A BatchJournal records the acceptances still waiting to be written
+// together with the next claim: one commit a message instead of two.
+type BatchJournal interface {
+	Journal
+	// SentThenSending is Sent for each of sent, then Sending for key, in
+	// one transaction. The acceptances are recorded even when key is not
+	// pending (the error then wraps ErrNotPending); when one of them
+	// cannot be, none is, and key is not claimed.
+	SentThenSending(ctx context.Context, sent []Accepted, key, messageID, mailbox string, at time.Time) error
+}
+
 // Job is one message to send. Message renders it when it is about to go
 // out, so that a wave of 100,000 people holds one rendered message per
 // mailbox at a time.
@@ -282,7 +299,7 @@ type run struct {
 
 	// sent are acceptances not yet written to the journal: written while
 	// the next message is with the server, not before it goes.
-	sent []sentRecord
+	sent []Accepted
 
 	next       func() (Job, bool)
 	ahead      []*task // pulled from the jobs in order, not yet handed out
@@ -327,11 +344,6 @@ type task struct {
 	err       error     // the last temporary failure
 	box       *box      // sending it, or the last to try
 	at        time.Time // when it was handed to box
-}
-
-type sentRecord struct {
-	key string
-	at  time.Time
 }
 
 type outcome struct {
@@ -583,9 +595,18 @@ func (r *run) dispatch(now time.Time, b *box, t *task) error {
 	return nil
 }
 
-// claim moves t to sending in the journal.
+// claim moves t to sending in the journal, with the acceptances waiting
+// to be recorded when the journal can take both at once.
 func (r *run) claim(t *task, msg *Message, b *box, now time.Time) error {
-	return r.e.Journal.Sending(r.jctx, t.job.Key, msg.ID, b.Address, now)
+	bj, ok := r.e.Journal.(BatchJournal)
+	if !ok || len(r.sent) == 0 {
+		return r.e.Journal.Sending(r.jctx, t.job.Key, msg.ID, b.Address, now)
+	}
+	err := bj.SentThenSending(r.jctx, r.sent, t.job.Key, msg.ID, b.Address, now)
+	if err == nil || errors.Is(err, ErrNotPending) {
+		r.sent = r.sent[:0]
+	}
+	return err
 }
 
 // notClaimed handles a job the journal would not move to sending: skipped
@@ -605,7 +626,7 @@ func (r *run) flush() error {
 	for _, s := range r.sent {
 		// Every record is tried: one failure must not leave the others
 		// looking unsent.
-		if err := r.e.Journal.Sent(r.jctx, s.key, s.at); err != nil {
+		if err := r.e.Journal.Sent(r.jctx, s.Key, s.At); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -704,7 +725,7 @@ func (r *run) finish(o outcome) error {
 		// until the next message is on its way. A crash in between leaves
 		// the row sending, which the next run reports as unknown: the safe
 		// side, never a second send.
-		r.sent = append(r.sent, sentRecord{key, now})
+		r.sent = append(r.sent, Accepted{key, now})
 		return nil
 	}
 

@@ -1189,3 +1189,72 @@ func TestGatedJournalFailureStopsTheRun(t *testing.T) {
 		t.Errorf("journal: %v", c)
 	}
 }
+
+// batchJournal is a fakeJournal that records acceptances with the next
+// claim, and counts how often each way was taken.
+type batchJournal struct {
+	*fakeJournal
+	batches, batched, alone int
+}
+
+func (j *batchJournal) SentThenSending(ctx context.Context, sent []deliver.Accepted, key, messageID, mailbox string, at time.Time) error {
+	j.batches++
+	j.batched += len(sent)
+	for _, a := range sent {
+		if err := j.fakeJournal.Sent(ctx, a.Key, a.At); err != nil {
+			return err
+		}
+	}
+	return j.fakeJournal.Sending(ctx, key, messageID, mailbox, at)
+}
+
+func (j *batchJournal) Sent(ctx context.Context, key string, at time.Time) error {
+	j.alone++
+	return j.fakeJournal.Sent(ctx, key, at)
+}
+
+// TestBatchJournal: each acceptance is recorded with the next claim, and
+// the last one on its own when the run ends; a job someone else took
+// still has the acceptances before it recorded.
+func TestBatchJournal(t *testing.T) {
+	for _, gated := range []bool{false, true} {
+		t.Run(fmt.Sprintf("gated=%v", gated), func(t *testing.T) {
+			clock := deliver.NewFakeClock(t0)
+			fj := newJournal(t, 10)
+			fj.m["k00005"].foreign = true
+			j := &batchJournal{fakeJournal: fj}
+			fs := &fakeSender{clock: clock}
+			var s deliver.Sender = fs
+			if gated {
+				s = &gatedSender{fakeSender: fs, t: t, j: fj}
+			}
+			jobs := func(yield func(deliver.Job) bool) { // a stale list, with k00005 in it
+				for _, k := range fj.keys {
+					if !yield(job(k)) {
+						return
+					}
+				}
+			}
+			// No caps: the next message goes as soon as the last is
+			// accepted, with its acceptance still to record. (While a
+			// mailbox waits for its pace, the engine records them then.)
+			rep, err := newEngine(clock, j, deliver.Mailbox{Address: "a@contoso.example", Sender: s}).Run(t.Context(), jobs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Sent != 9 || rep.Skipped != 1 {
+				t.Errorf("sent %d, skipped %d; want 9, 1", rep.Sent, rep.Skipped)
+			}
+			if c := fj.count(); c[sent] != 9 {
+				t.Errorf("journal: %v, want 9 sent", c)
+			}
+			// Ten claims: the first has nothing to record with it, and
+			// neither has the one after k00005, which nobody accepted; the
+			// others carry the acceptance before (k00005's too, though it
+			// is not claimed). The last acceptance is recorded alone.
+			if j.batches < 8 || j.batched+j.alone != 9 || j.alone > 2 {
+				t.Errorf("%d claims carried %d acceptances, %d were recorded alone; want at least 8 carrying all but the last one or two", j.batches, j.batched, j.alone)
+			}
+		})
+	}
+}

@@ -257,6 +257,60 @@ func (l *Ledger) MarkSent(ctx context.Context, k Key, at time.Time) error {
 	return l.guarded(ctx, "sent", k, res, err, ErrNotSending)
 }
 
+// Accepted is a message the server accepted, for MarkSentThenSending.
+type Accepted struct {
+	Key Key
+	At  time.Time // zero means the ledger's clock
+}
+
+// MarkSentThenSending records the acceptances in sent (as MarkSent) and
+// then claims k (as MarkSending), in one transaction: one commit for each
+// message sent instead of two. The acceptances are committed even when k
+// is not pending (the error then wraps ErrNotPending); when one of them
+// cannot be recorded, nothing is, and k is not claimed.
+func (l *Ledger) MarkSentThenSending(ctx context.Context, sent []Accepted, k Key, c Claim) error {
+	if len(sent) == 0 {
+		return l.MarkSending(ctx, k, c)
+	}
+	tx, err := l.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("ledger: mark sent: %w", err)
+	}
+	defer tx.Rollback()
+	st := tx.StmtContext(ctx, l.hot.sent)
+	for _, a := range sent {
+		res, err := st.ExecContext(ctx, ts(l.orNow(a.At)), a.Key.Wave, a.Key.PersonID)
+		if err == nil {
+			var n int64
+			if n, err = res.RowsAffected(); err == nil && n != 1 {
+				// Give w's only connection back before notMoved queries
+				// on it.
+				tx.Rollback()
+				return l.notMoved(ctx, "sent", a.Key, ErrNotSending)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("ledger: mark sent %q: %w", a.Key.String(), err)
+		}
+	}
+	res, err := tx.StmtContext(ctx, l.hot.claim).ExecContext(ctx,
+		c.MessageID, c.Sender, c.Run, ts(l.orNow(c.At)), k.Wave, k.PersonID, c.RetryUnknown)
+	var moved int64
+	if err == nil {
+		moved, err = res.RowsAffected()
+	}
+	if err != nil {
+		return fmt.Errorf("ledger: mark sending %q: %w", k.String(), err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("ledger: mark sent and sending %q: %w", k.String(), err)
+	}
+	if moved != 1 {
+		return l.notMoved(ctx, "sending", k, ErrNotPending)
+	}
+	return nil
+}
+
 // sentSQL moves a claimed row to sent; see MarkSent.
 const sentSQL = `UPDATE sends SET status = 'sent', sent_at = ?1 WHERE wave = ?2 AND person_id = ?3 AND status = 'sending'`
 

@@ -555,3 +555,47 @@ func TestSummaryAndFailures(t *testing.T) {
 		t.Errorf("EachSend with a failing callback = %v after %d calls, want stop after 1", err, calls)
 	}
 }
+
+func TestMarkSentThenSending(t *testing.T) {
+	ctx := context.Background()
+	l := openTest(t, Options{})
+	run := startRun(t, l)
+	a, b, c, d := Key{"w1", "a"}, Key{"w1", "b"}, Key{"w1", "c"}, Key{"w1", "d"}
+	into(t, l, run, a, StatusSending)
+	into(t, l, run, b, StatusSending)
+	into(t, l, run, c, StatusPending)
+	into(t, l, run, d, StatusSent)
+	status := func(k Key) Status {
+		t.Helper()
+		s, err := l.Status(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+
+	// The usual case: the last acceptance and the next claim, one commit.
+	if err := l.MarkSentThenSending(ctx, []Accepted{{a, t0}}, c, claim(run, c)); err != nil {
+		t.Fatal(err)
+	}
+	if status(a) != StatusSent || status(c) != StatusSending {
+		t.Errorf("a is %s and c %s, want sent and sending", status(a), status(c))
+	}
+
+	// A key someone else has: the acceptance is kept all the same.
+	err := l.MarkSentThenSending(ctx, []Accepted{{b, t0}}, d, claim(run, d))
+	if !errors.Is(err, ErrNotPending) || status(b) != StatusSent || status(d) != StatusSent {
+		t.Errorf("claiming a sent row: %v; b is %s, d %s; want ErrNotPending, sent, sent", err, status(b), status(d))
+	}
+
+	// An acceptance of a row that is not sending: nothing moves.
+	e := Key{"w1", "e"}
+	into(t, l, run, e, StatusPending)
+	err = l.MarkSentThenSending(ctx, []Accepted{{c, t0}, {a, t0}}, e, claim(run, e))
+	if !errors.Is(err, ErrNotSending) || errors.Is(err, ErrNotPending) {
+		t.Errorf("recording a sent row as sent: %v, want ErrNotSending", err)
+	}
+	if status(c) != StatusSending || status(e) != StatusPending {
+		t.Errorf("after a refused batch, c is %s and e %s; want them untouched (sending, pending)", status(c), status(e))
+	}
+}
