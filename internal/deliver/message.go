@@ -75,8 +75,9 @@ type Message struct {
 	// that only offer attachments.
 	Calendar *Calendar
 
-	// encoded, when Encode has been called, is what WriteTo writes.
-	encoded []byte
+	// encoded, when Encode has been called, is what WriteTo writes, and
+	// smtpData the same as the data of an SMTP transaction.
+	encoded, smtpData []byte
 }
 
 // Encode writes the message out once and keeps the bytes, which WriteTo
@@ -84,14 +85,66 @@ type Message struct {
 // goroutine, so that a send only copies bytes. The message must not be
 // changed after.
 func (m *Message) Encode() error {
-	m.encoded = nil
+	m.encoded, m.smtpData = nil, nil
 	var b bytes.Buffer
 	b.Grow(len(m.HTML) + len(m.Text) + 2048)
 	if _, err := m.WriteTo(&b); err != nil {
 		return err
 	}
 	m.encoded = b.Bytes()
+	m.smtpData = DotStuff(make([]byte, 0, len(m.encoded)+len(m.encoded)/64+2), m.encoded)
 	return nil
+}
+
+// SMTPData returns what Encode prepared for SMTP: the message as the data
+// of a transaction, dot-stuffed and ending in CRLF, without the final
+// "." line (see DotStuff). It is nil until Encode is called.
+func (m *Message) SMTPData() []byte { return m.smtpData }
+
+// DotStuff appends to dst the data of an SMTP transaction carrying src
+// (RFC 5321 §4.5.2): a line that starts with "." gets a second one, a bare
+// LF becomes CRLF, and the data ends in CRLF, ready for the final ".\r\n"
+// that ends it. It writes exactly what net/textproto's DotWriter writes
+// before that final line, a byte at a time into a slice instead of a
+// bufio.Writer.
+func DotStuff(dst, src []byte) []byte {
+	const (
+		begin = iota // start of the data or of a line
+		data         // within a line
+		cr           // just after a CR
+	)
+	state := begin
+	for _, c := range src {
+		switch state {
+		case begin:
+			if c == '.' {
+				dst = append(dst, '.')
+			}
+			state = data
+			fallthrough
+		case data:
+			switch c {
+			case '\r':
+				state = cr
+			case '\n':
+				dst = append(dst, '\r')
+				state = begin
+			}
+		case cr:
+			state = data
+			if c == '\n' {
+				state = begin
+			}
+		}
+		dst = append(dst, c)
+	}
+	switch {
+	case state == data || len(src) == 0:
+		dst = append(dst, '\r', '\n')
+	case state == cr:
+		dst = append(dst, '\n')
+	}
+	return dst
 }
 
 // Calendar is an iTIP (RFC 5546) object carried by a message.

@@ -1,6 +1,7 @@
 package deliver_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"sort"
@@ -726,4 +728,40 @@ func TestEncode(t *testing.T) {
 	if err := (&bad).Encode(); err == nil {
 		t.Error("Encode of a message with a bad recipient succeeded")
 	}
+}
+
+// dotWriter is what net/textproto's DotWriter writes for src, without its
+// final ".\r\n".
+func dotWriter(t testing.TB, src []byte) []byte {
+	var b bytes.Buffer
+	bw := bufio.NewWriter(&b)
+	w := textproto.NewWriter(bw).DotWriter()
+	if _, err := w.Write(src); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out, ok := bytes.CutSuffix(b.Bytes(), []byte(".\r\n"))
+	if !ok {
+		t.Fatalf("DotWriter wrote %q, without the final dot line", b.Bytes())
+	}
+	return out
+}
+
+func TestDotStuff(t *testing.T) {
+	for _, src := range []string{"", "a", ".", "..", "a\r\n", "a\n.b\r\n..c", "\r", "\r\r\n", "x\r.y\n\n.", ".\r\n.\r\n", "end\r"} {
+		if got, want := deliver.DotStuff(nil, []byte(src)), dotWriter(t, []byte(src)); !bytes.Equal(got, want) {
+			t.Errorf("DotStuff(%q) = %q, want %q", src, got, want)
+		}
+	}
+}
+
+func FuzzDotStuff(f *testing.F) {
+	f.Add([]byte("Hello\r\n.\r\n..two\n.\r\rx"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if got, want := deliver.DotStuff(nil, src), dotWriter(t, src); !bytes.Equal(got, want) {
+			t.Errorf("DotStuff(%q) = %q, want %q", src, got, want)
+		}
+	})
 }

@@ -16,7 +16,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/textproto"
@@ -36,6 +35,7 @@ type Sender struct {
 	cfg  Config
 	conn *conn // nil until the first Send, and after a failure that ends the session
 	buf  bytes.Buffer
+	data []byte // buf dot-stuffed, for a message not encoded ahead
 	// token is the last OAuth token fetched, kept only to scrub it from
 	// errors.
 	token string
@@ -104,9 +104,14 @@ func (s *Sender) send(ctx context.Context, m *deliver.Message, gate func() error
 		}
 		return gateErr
 	}
-	s.buf.Reset()
-	if _, err := m.WriteTo(&s.buf); err != nil {
-		return deliver.Permanent(fmt.Errorf("smtp: %w", err))
+	data := m.SMTPData()
+	if data == nil {
+		s.buf.Reset()
+		if _, err := m.WriteTo(&s.buf); err != nil {
+			return deliver.Permanent(fmt.Errorf("smtp: %w", err))
+		}
+		s.data = deliver.DotStuff(s.data[:0], s.buf.Bytes())
+		data = s.data
 	}
 	from := cmp.Or(s.cfg.EnvelopeFrom, m.From.Email)
 	if err := checkAddr(from); err != nil {
@@ -126,12 +131,12 @@ func (s *Sender) send(ctx context.Context, m *deliver.Message, gate func() error
 		s.conn, err = s.open(ctx, w)
 	}
 	if err == nil {
-		err = s.transact(w, from, m.To.Email, once)
+		err = s.transact(w, from, m.To.Email, data, once)
 	}
 	if err != nil && reused && ctx.Err() == nil && deadIdle(err) {
 		s.drop()
 		if s.conn, err = s.open(ctx, w); err == nil {
-			err = s.transact(w, from, m.To.Email, once)
+			err = s.transact(w, from, m.To.Email, data, once)
 		}
 	}
 	if err == nil {
@@ -158,17 +163,19 @@ func deadIdle(err error) bool {
 		!errors.As(err, &reply) && isTransport(oe.err)
 }
 
-// transact sends one message on the current connection, asking gate
-// before the end of its data.
-func (s *Sender) transact(w *watch, from, to string, gate func() error) error {
-	wc, err := s.envelope(w, from, to)
-	if err != nil {
+// transact sends one message on the current connection: data is its
+// dot-stuffed data (deliver.DotStuff), which goes out as it is; gate is
+// asked before the final "." that ends it.
+func (s *Sender) transact(w *watch, from, to string, data []byte, gate func() error) error {
+	if err := s.envelope(w, from, to); err != nil {
 		return err
 	}
-	// The data writer dot-stuffs: a line starting with "." goes out as
-	// "..", and the server takes it back to one.
+	tw := s.conn.c.Text.W
 	w.extend()
-	if _, err := wc.Write(s.buf.Bytes()); err != nil {
+	if _, err := tw.Write(data); err != nil {
+		return &opError{op: op{stepBody, ""}, err: err}
+	}
+	if err := tw.Flush(); err != nil {
 		return &opError{op: op{stepBody, ""}, err: err}
 	}
 	if err := gate(); err != nil {
@@ -178,11 +185,9 @@ func (s *Sender) transact(w *watch, from, to string, gate func() error) error {
 		return &errGated{err}
 	}
 	w.extend()
-	if err := wc.Close(); err != nil {
+	tw.WriteString(".\r\n")
+	if err := tw.Flush(); err != nil {
 		return &opError{op: op{stepEnd, ""}, err: err}
-	}
-	if !s.conn.pipelining {
-		return nil // go-mail's writer read the reply
 	}
 	w.extend()
 	if _, _, err := s.conn.c.Text.ReadResponse(250); err != nil {
@@ -191,25 +196,31 @@ func (s *Sender) transact(w *watch, from, to string, gate func() error) error {
 	return nil
 }
 
-// envelope sends MAIL FROM, RCPT TO and DATA, and returns the writer for
-// the message's data.
-func (s *Sender) envelope(w *watch, from, to string) (io.WriteCloser, error) {
+// envelope sends MAIL FROM, RCPT TO and DATA, and reads their replies: the
+// server then waits for the message's data.
+func (s *Sender) envelope(w *watch, from, to string) error {
 	c := s.conn.c
 	if !s.conn.pipelining {
 		w.extend()
 		if err := c.Mail("<" + from + ">"); err != nil {
-			return nil, s.abort(w, op{stepMail, from}, err)
+			return s.abort(w, op{stepMail, from}, err)
 		}
 		w.extend()
 		if err := c.Rcpt("<" + to + ">"); err != nil {
-			return nil, s.abort(w, op{stepRcpt, to}, err)
+			return s.abort(w, op{stepRcpt, to}, err)
 		}
+		// DATA by hand: go-mail's writer would dot-stuff the data a byte
+		// at a time, and it is stuffed already.
 		w.extend()
-		wc, err := c.Data()
-		if err != nil {
-			return nil, s.abort(w, op{stepData, ""}, err)
+		c.Text.W.WriteString("DATA\r\n")
+		err := c.Text.W.Flush()
+		if err == nil {
+			_, _, err = c.Text.ReadResponse(354)
 		}
-		return wc, nil
+		if err != nil {
+			return s.abort(w, op{stepData, ""}, err)
+		}
+		return nil
 	}
 	// An address with a line break would end the command early and start
 	// another: refused, as go-mail's own commands refuse it.
@@ -218,7 +229,7 @@ func (s *Sender) envelope(w *watch, from, to string) (io.WriteCloser, error) {
 		addr string
 	}{{stepMail, from}, {stepRcpt, to}} {
 		if strings.ContainsAny(a.addr, "\r\n") {
-			return nil, &opError{op: op{a.step, a.addr}, err: errors.New("an address must not contain a line break")}
+			return &opError{op: op{a.step, a.addr}, err: errors.New("an address must not contain a line break")}
 		}
 	}
 	tw := c.Text.W
@@ -227,7 +238,7 @@ func (s *Sender) envelope(w *watch, from, to string) (io.WriteCloser, error) {
 	tw.WriteString("DATA\r\n")
 	w.extend()
 	if err := tw.Flush(); err != nil {
-		return nil, &opError{op: op{stepMail, from}, err: err}
+		return &opError{op: op{stepMail, from}, err: err}
 	}
 	// The replies, in the commands' order. A server that closes the
 	// session (421) or a connection that drops sends no more of them.
@@ -249,20 +260,20 @@ func (s *Sender) envelope(w *watch, from, to string) (io.WriteCloser, error) {
 		}
 		var reply *textproto.Error
 		if !errors.As(err, &reply) || reply.Code == 421 {
-			return nil, first // Send drops the connection
+			return first // Send drops the connection
 		}
 	}
 	switch {
 	case first == nil:
-		return c.Text.DotWriter(), nil
+		return nil
 	case dataOpen:
 		// DATA was taken although the envelope was refused: the server
 		// waits for data that must not be sent, and only hanging up ends
 		// that.
 		s.drop()
-		return nil, first
+		return first
 	}
-	return nil, s.abort(w, first.op, first.err)
+	return s.abort(w, first.op, first.err)
 }
 
 // abort ends a refused transaction with RSET, so the connection can carry
