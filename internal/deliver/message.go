@@ -105,46 +105,39 @@ func (m *Message) SMTPData() []byte { return m.smtpData }
 // (RFC 5321 §4.5.2): a line that starts with "." gets a second one, a bare
 // LF becomes CRLF, and the data ends in CRLF, ready for the final ".\r\n"
 // that ends it. It writes exactly what net/textproto's DotWriter writes
-// before that final line, a byte at a time into a slice instead of a
-// bufio.Writer.
+// before that final line (FuzzDotStuff holds it to that), a line at a time
+// instead of a byte at a time.
 func DotStuff(dst, src []byte) []byte {
-	const (
-		begin = iota // start of the data or of a line
-		data         // within a line
-		cr           // just after a CR
-	)
-	state := begin
-	for _, c := range src {
-		switch state {
-		case begin:
-			if c == '.' {
-				dst = append(dst, '.')
-			}
-			state = data
-			fallthrough
-		case data:
-			switch c {
-			case '\r':
-				state = cr
-			case '\n':
-				dst = append(dst, '\r')
-				state = begin
-			}
-		case cr:
-			state = data
-			if c == '\n' {
-				state = begin
-			}
-		}
-		dst = append(dst, c)
+	if len(src) == 0 {
+		return append(dst, '\r', '\n')
 	}
-	switch {
-	case state == data || len(src) == 0:
-		dst = append(dst, '\r', '\n')
-	case state == cr:
+	for len(src) > 0 {
+		line, rest, _ := bytes.Cut(src, []byte{'\n'})
+		if len(line) > 0 && line[0] == '.' {
+			dst = append(dst, '.')
+		}
+		dst = append(dst, line...)
+		// Every line ends in CRLF, the last one too whether or not it
+		// ended in LF. A CR just before the end is the CR of that CRLF,
+		// unless it is the second of a pair: DotWriter takes a CR after a
+		// CR as data, and the line then gets a CR of its own.
+		if !crPending(line) {
+			dst = append(dst, '\r')
+		}
 		dst = append(dst, '\n')
+		src = rest
 	}
 	return dst
+}
+
+// crPending reports whether DotWriter, at the end of line, has just seen a
+// CR that may start a CRLF: line ends in an odd run of CRs.
+func crPending(line []byte) bool {
+	n := 0
+	for n < len(line) && line[len(line)-1-n] == '\r' {
+		n++
+	}
+	return n%2 == 1
 }
 
 // Calendar is an iTIP (RFC 5546) object carried by a message.
