@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -161,6 +162,78 @@ func TestGate(t *testing.T) {
 			}
 			if st := srv.Stats(); st.Connections != 2 {
 				t.Errorf("%d connections, want 2: the held message's session is dropped", st.Connections)
+			}
+		})
+	}
+}
+
+// TestRefusedThenNoReply: when a pipelined envelope is refused (450 to
+// RCPT) and the reply to DATA then never comes in order (a 421 that ends
+// the session, or a reply that comes after the time out), the replies
+// still owed must not answer the next message's commands: the next
+// message goes on a new connection and is delivered.
+func TestRefusedThenNoReply(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	for _, tc := range []struct {
+		name string
+		data func(net.Conn) // what the first session does after DATA
+	}{
+		{"421 to DATA", func(c net.Conn) { c.Write([]byte("421 4.3.2 closing\r\n")) }},
+		{"late reply to DATA", func(c net.Conn) {
+			time.Sleep(2 * timeout)
+			c.Write([]byte("554 5.5.1 no valid recipients\r\n250 2.0.0 OK\r\n"))
+			io.Copy(io.Discard, c) // until the client hangs up
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { ln.Close() })
+			second := make(chan error, 1)
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				r := bufio.NewReader(c)
+				c.Write([]byte("220 scripted ESMTP\r\n"))
+				r.ReadString('\n') // EHLO
+				c.Write([]byte("250-scripted\r\n250 PIPELINING\r\n"))
+				for range 3 { // MAIL, RCPT, DATA, in one write
+					r.ReadString('\n')
+				}
+				c.Write([]byte("250 2.1.0 OK\r\n450 4.2.1 mailbox busy\r\n"))
+				tc.data(c)
+				c.Close()
+				c, err = ln.Accept()
+				if err != nil {
+					second <- err
+					return
+				}
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				second <- session(bufio.NewReader(c), c, true, 1)
+			}()
+			a := ln.Addr().(*net.TCPAddr)
+			s, err := smtp.New(smtp.Config{Host: "127.0.0.1", Port: a.Port, TLS: "none", AllowInsecure: true,
+				HelloName: "test.invalid", Timeout: timeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.Send(t.Context(), message(0))
+			if k := kindOf(t, err); !k.Temporary || k.Code != 450 {
+				t.Fatalf("message 0: %v (%+v), want the 450 to RCPT", err, k)
+			}
+			if err := s.Send(t.Context(), message(1)); err != nil {
+				t.Fatalf("message 1: %v, want it sent on a new connection", err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-second; err != nil {
+				t.Errorf("second session: %v", err)
 			}
 		})
 	}

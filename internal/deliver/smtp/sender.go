@@ -260,7 +260,13 @@ func (s *Sender) envelope(w *watch, from, to string) error {
 		}
 		var reply *textproto.Error
 		if !errors.As(err, &reply) || reply.Code == 421 {
-			return first // Send drops the connection
+			// No more replies will come in order: the session is over,
+			// or the replies still owed would answer the next message's
+			// commands. Send drops the connection for a first failure
+			// like this one, but not for an earlier refusal (a 450 to
+			// RCPT, say), so it goes here.
+			s.drop()
+			return first
 		}
 	}
 	switch {

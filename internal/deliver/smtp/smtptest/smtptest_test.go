@@ -209,3 +209,18 @@ func TestAuthRequired(t *testing.T) {
 		t.Errorf("MAIL without AUTH: got %s, want 530 5.7.57", got)
 	}
 }
+
+// TestNoPipelining: the server offers PIPELINING unless told not to, so
+// that the Sender's tests without it really get a server without it.
+func TestNoPipelining(t *testing.T) {
+	for _, hide := range []bool{false, true} {
+		srv := smtptest.Start(t, smtptest.Options{NoPipelining: hide})
+		c := mustDial(t, srv)
+		if offered, _ := c.Extension("PIPELINING"); offered == hide {
+			t.Errorf("NoPipelining %v: PIPELINING offered: %v", hide, offered)
+		}
+		if offered, _ := c.Extension("8BITMIME"); !offered {
+			t.Errorf("NoPipelining %v: the other extensions went too (8BITMIME not offered)", hide)
+		}
+	}
+}
