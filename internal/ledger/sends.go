@@ -306,7 +306,14 @@ func (l *Ledger) MarkSentThenSending(ctx context.Context, sent []Accepted, k Key
 		return fmt.Errorf("ledger: mark sent and sending %q: %w", k.String(), err)
 	}
 	if moved != 1 {
-		return l.notMoved(ctx, "sending", k, ErrNotPending)
+		// The acceptances are committed: whatever the lookup of why k
+		// did not move finds, the error says ErrNotPending, which tells
+		// the caller so.
+		err := l.notMoved(ctx, "sending", k, ErrNotPending)
+		if !errors.Is(err, ErrNotPending) {
+			err = fmt.Errorf("ledger: mark sending %q: %w: %w", k.String(), ErrNotPending, err)
+		}
+		return err
 	}
 	return nil
 }

@@ -588,6 +588,15 @@ func TestMarkSentThenSending(t *testing.T) {
 		t.Errorf("claiming a sent row: %v; b is %s, d %s; want ErrNotPending, sent, sent", err, status(b), status(d))
 	}
 
+	// A key the ledger does not have (not planned): the acceptance is
+	// kept, and the error says the key was not claimed.
+	f := Key{"w1", "f"}
+	into(t, l, run, f, StatusSending)
+	err = l.MarkSentThenSending(ctx, []Accepted{{f, t0}}, Key{"w1", "nobody"}, claim(run, Key{"w1", "nobody"}))
+	if !errors.Is(err, ErrNotPending) || !errors.Is(err, ErrNotFound) || status(f) != StatusSent {
+		t.Errorf("claiming a row that is not there: %v, f is %s; want ErrNotPending and ErrNotFound, sent", err, status(f))
+	}
+
 	// An acceptance of a row that is not sending: nothing moves.
 	e := Key{"w1", "e"}
 	into(t, l, run, e, StatusPending)
