@@ -300,6 +300,8 @@ type run struct {
 	// sent are acceptances not yet written to the journal: written while
 	// the next message is with the server, not before it goes.
 	sent []Accepted
+	// refused is set when the journal refused the last claim.
+	refused bool
 
 	next       func() (Job, bool)
 	ahead      []*task // pulled from the jobs in order, not yet handed out
@@ -564,11 +566,17 @@ func (r *run) dispatch(now time.Time, b *box, t *task) error {
 		}
 		return nil
 	}
+	// A gated send whose claim is refused costs a connection (only
+	// hanging up stops a message whose data went out), so after a refusal
+	// the next claims come first, until one succeeds: a stale job list
+	// usually holds a run of jobs someone else has done.
 	_, gated := b.Sender.(GatedSender)
+	gated = gated && !r.refused
 	if !gated {
 		if err := r.claim(t, msg, b, now); err != nil {
 			return r.notClaimed(t, err)
 		}
+		r.refused = false
 	}
 	// The pacing counts from when the send starts.
 	at := r.clock.Now()
@@ -613,6 +621,7 @@ func (r *run) claim(t *task, msg *Message, b *box, now time.Time) error {
 // when someone else has it, or else the end of the run.
 func (r *run) notClaimed(t *task, err error) error {
 	if errors.Is(err, ErrNotPending) {
+		r.refused = true
 		r.report.Skipped++
 		r.log.Debug("skipped", "key", t.job.Key, "err", err)
 		return nil
@@ -707,10 +716,17 @@ func (r *run) finish(o outcome) error {
 	if err := t.claimErr; err != nil {
 		// The journal did not mark it sending, and the mailbox held it
 		// back or failed before the gate: nothing went out, and its fate
-		// is not this run's to record.
+		// is not this run's to record. What a failure says about the
+		// mailbox still holds.
 		t.claimErr = nil
 		b.pacer.Release(t.at)
 		t.attempts--
+		if o.err == nil {
+			return fmt.Errorf("deliver: internal error: mailbox %s sent %s although the journal did not mark it sending (%v)", b.Address, key, err)
+		}
+		if !errors.Is(o.err, ErrGate) {
+			r.health(b, now, o.err)
+		}
 		return r.notClaimed(t, err)
 	}
 	if o.err != nil && !errors.Is(o.err, ErrMaybeSent) {
@@ -737,13 +753,12 @@ func (r *run) finish(o outcome) error {
 		r.log.Warn("outcome unknown", "key", key, "mailbox", b.Address, "err", o.err)
 		return r.journal(r.e.Journal.Unknown(r.jctx, key, now, o.err))
 	}
-	temporary, retryAfter := IsTemporary(o.err)
+	temporary, _ := IsTemporary(o.err)
 	var se *SendError
 	switch {
 	case !temporary && errors.As(o.err, &se) && se.Connection:
 		// Not this message's fault: another mailbox may send it.
-		b.stopped = o.err
-		r.log.Warn("mailbox stopped", "mailbox", b.Address, "err", o.err)
+		r.health(b, now, o.err)
 		t.attempts--
 		t.notBefore, t.err = now, o.err
 		r.retries = append(r.retries, t)
@@ -755,9 +770,7 @@ func (r *run) finish(o outcome) error {
 		return r.journal(r.e.Journal.Failed(r.jctx, key, now, o.err))
 	}
 
-	b.failures++
-	pause := r.e.Retry.Pause(b.failures, retryAfter)
-	b.pausedUntil = now.Add(pause)
+	pause := r.health(b, now, o.err)
 	t.err = o.err
 	if t.attempts >= r.e.Retry.maxAttempts() {
 		r.report.Deferred[key] = o.err
@@ -768,6 +781,26 @@ func (r *run) finish(o outcome) error {
 		r.log.Info("will retry", "key", key, "mailbox", b.Address, "pause", pause, "err", o.err)
 	}
 	return r.journal(r.e.Journal.Retry(r.jctx, key, now, o.err))
+}
+
+// health applies what a failed send says about its mailbox: a temporary
+// failure pauses it (longer each time in a row), and a permanent failure
+// of the connection (its credentials refused, say) stops it for the run.
+// It returns the pause.
+func (r *run) health(b *box, now time.Time, err error) time.Duration {
+	temporary, retryAfter := IsTemporary(err)
+	var se *SendError
+	switch {
+	case temporary:
+		b.failures++
+		pause := r.e.Retry.Pause(b.failures, retryAfter)
+		b.pausedUntil = now.Add(pause)
+		return pause
+	case errors.As(err, &se) && se.Connection:
+		b.stopped = err
+		r.log.Warn("mailbox stopped", "mailbox", b.Address, "err", err)
+	}
+	return 0
 }
 
 func (r *run) journal(err error) error {

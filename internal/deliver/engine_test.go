@@ -1120,11 +1120,27 @@ type gatedSender struct {
 	t *testing.T
 	j *fakeJournal
 
-	mu   sync.Mutex
-	held []string // the messages the gate kept back
+	// beforeGate fails a key's send before the gate is asked, as a
+	// server that refuses the session or the envelope does.
+	beforeGate map[string]error
+	// ignoreGate sends without asking the gate: a broken sender.
+	ignoreGate bool
+
+	mu    sync.Mutex
+	held  []string // the messages the gate kept back
+	gated []string // the messages sent through SendGated
 }
 
 func (s *gatedSender) SendGated(ctx context.Context, m *deliver.Message, gate func() error) error {
+	s.mu.Lock()
+	s.gated = append(s.gated, m.ID)
+	s.mu.Unlock()
+	if err := s.beforeGate[m.ID]; err != nil {
+		return err
+	}
+	if s.ignoreGate {
+		return s.fakeSender.Send(ctx, m)
+	}
 	if err := gate(); err != nil {
 		s.mu.Lock()
 		s.held = append(s.held, m.ID)
@@ -1195,9 +1211,20 @@ func TestGatedJournalFailureStopsTheRun(t *testing.T) {
 type batchJournal struct {
 	*fakeJournal
 	batches, batched, alone int
+	// broken is a key whose claim fails, and the acceptances with it.
+	broken string
 }
 
+// SentThenSending is all or nothing, as the ledger's transaction is.
 func (j *batchJournal) SentThenSending(ctx context.Context, sent []deliver.Accepted, key, messageID, mailbox string, at time.Time) error {
+	if key == j.broken {
+		return errors.New("database is locked")
+	}
+	for _, a := range sent {
+		if e := j.entry(a.Key); e.state != sending {
+			return fmt.Errorf("%s is %v, not sending", a.Key, e.state)
+		}
+	}
 	j.batches++
 	j.batched += len(sent)
 	for _, a := range sent {
@@ -1256,5 +1283,147 @@ func TestBatchJournal(t *testing.T) {
 				t.Errorf("%d claims carried %d acceptances, %d were recorded alone; want at least 8 carrying all but the last one or two", j.batches, j.batched, j.alone)
 			}
 		})
+	}
+}
+
+// TestBatchJournalFailure: when the transaction that carries acceptances
+// with a claim fails, the acceptances are recorded on their own before the
+// run ends with the journal's error.
+func TestBatchJournalFailure(t *testing.T) {
+	for _, gated := range []bool{false, true} {
+		t.Run(fmt.Sprintf("gated=%v", gated), func(t *testing.T) {
+			clock := deliver.NewFakeClock(t0)
+			fj := newJournal(t, 10)
+			j := &batchJournal{fakeJournal: fj, broken: "k00004"}
+			fs := &fakeSender{clock: clock}
+			var s deliver.Sender = fs
+			if gated {
+				s = &gatedSender{fakeSender: fs, t: t, j: fj}
+			}
+			rep, err := newEngine(clock, j, deliver.Mailbox{Address: "a@contoso.example", Sender: s}).Run(t.Context(), fj.pending())
+			if err == nil || !strings.Contains(err.Error(), "database is locked") {
+				t.Fatalf("run: %v, want the journal's error", err)
+			}
+			if rep.Sent != 4 || len(fs.attempts) != 4 {
+				t.Errorf("sent %d, %d handed over; want the 4 before k00004", rep.Sent, len(fs.attempts))
+			}
+			if c := fj.count(); c[sent] != 4 || c[pending] != 6 {
+				t.Errorf("journal: %v, want k00000–k00003 sent (k00003's acceptance was waiting for k00004's claim), the rest pending", c)
+			}
+		})
+	}
+}
+
+// TestGatedFailureBeforeTheGate: a send that fails before the gate tells
+// about its mailbox even when the journal refused the claim (the person
+// was another run's): refused credentials stop the mailbox, a 421 pauses
+// it; the person is left to the other run either way.
+func TestGatedFailureBeforeTheGate(t *testing.T) {
+	auth := &deliver.SendError{Connection: true, Code: 535, Err: errors.New("5.7.3 authentication unsuccessful")}
+	busy := &deliver.SendError{Temporary: true, Connection: true, Code: 421, RetryAfter: 10 * time.Minute, Err: errors.New("4.3.2 service not available")}
+	for _, tc := range []struct {
+		name string
+		err  error
+		sent int
+	}{{"535", auth, 2}, {"421", busy, 5}} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := deliver.NewFakeClock(t0)
+			j := newJournal(t, 6)
+			j.m["k00002"].foreign = true
+			s := &gatedSender{fakeSender: &fakeSender{clock: clock}, t: t, j: j,
+				beforeGate: map[string]error{"k00002": tc.err}}
+			jobs := func(yield func(deliver.Job) bool) { // the stale list a second process read
+				for _, k := range j.keys {
+					if !yield(job(k)) {
+						return
+					}
+				}
+			}
+			e := newEngine(clock, j, deliver.Mailbox{Address: "a@contoso.example", Sender: s, Limits: exo})
+			rep, err := e.Run(t.Context(), jobs)
+			if tc.err == auth {
+				if err == nil || !strings.Contains(err.Error(), "535") {
+					t.Errorf("run: %v, want it stopped by the 535", err)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Sent != tc.sent || rep.Skipped != 1 {
+				t.Errorf("sent %d, skipped %d; want %d, 1", rep.Sent, rep.Skipped, tc.sent)
+			}
+			if e := j.entry("k00002"); e.touched || e.state != pending {
+				t.Errorf("k00002, another run's: %+v, want untouched", e)
+			}
+			if tc.err == busy {
+				// The mailbox waited before the next message.
+				k1, k3 := s.tries("k00001"), s.tries("k00003")
+				if len(k1) != 1 || len(k3) != 1 {
+					t.Fatalf("k00001 tried %d times, k00003 %d; want once each", len(k1), len(k3))
+				}
+				if gap := k3[0].Sub(k1[0]); gap < busy.RetryAfter {
+					t.Errorf("k00003 went %v after k00001, want at least the pause the 421 asked for (%v)", gap, busy.RetryAfter)
+				}
+			}
+		})
+	}
+}
+
+// TestGateIgnored: a sender that delivers a message whose claim the
+// journal refused breaks the exactly-once guard; the run stops and says
+// so instead of counting the person as skipped.
+func TestGateIgnored(t *testing.T) {
+	clock := deliver.NewFakeClock(t0)
+	j := newJournal(t, 4)
+	j.m["k00001"].foreign = true
+	s := &gatedSender{fakeSender: &fakeSender{clock: clock}, t: t, j: j, ignoreGate: true}
+	jobs := func(yield func(deliver.Job) bool) {
+		for _, k := range j.keys {
+			if !yield(job(k)) {
+				return
+			}
+		}
+	}
+	_, err := newEngine(clock, j, deliver.Mailbox{Address: "a@contoso.example", Sender: s}).Run(t.Context(), jobs)
+	if err == nil || !strings.Contains(err.Error(), "internal error") || !strings.Contains(err.Error(), "k00001") {
+		t.Fatalf("run: %v, want an internal error naming k00001", err)
+	}
+}
+
+// TestGatedRunOfRefusals: a held message costs the sender its connection,
+// so after the journal refuses a claim the next jobs are claimed before
+// they go to the mailbox, until a claim succeeds: a run of jobs someone
+// else did costs one hang-up, not one each.
+func TestGatedRunOfRefusals(t *testing.T) {
+	clock := deliver.NewFakeClock(t0)
+	j := newJournal(t, 10)
+	for _, k := range []string{"k00003", "k00004", "k00005", "k00008"} {
+		j.m[k].foreign = true
+	}
+	s := &gatedSender{fakeSender: &fakeSender{clock: clock}, t: t, j: j}
+	jobs := func(yield func(deliver.Job) bool) { // a stale list
+		for _, k := range j.keys {
+			if !yield(job(k)) {
+				return
+			}
+		}
+	}
+	rep, err := newEngine(clock, j, deliver.Mailbox{Address: "a@contoso.example", Sender: s}).Run(t.Context(), jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent != 6 || rep.Skipped != 4 {
+		t.Errorf("sent %d, skipped %d; want 6, 4", rep.Sent, rep.Skipped)
+	}
+	// k00003 and k00008 were held at the gate; k00004 and k00005 never
+	// reached the mailbox; k00006 and k00009, claimed first, went out
+	// ungated, and k00007 gated again.
+	if want := []string{"k00003", "k00008"}; !slices.Equal(s.held, want) {
+		t.Errorf("held %v, want %v", s.held, want)
+	}
+	if want := []string{"k00000", "k00001", "k00002", "k00003", "k00007", "k00008"}; !slices.Equal(s.gated, want) {
+		t.Errorf("gated sends %v, want %v", s.gated, want)
+	}
+	if c := j.count(); c[sent] != 6 || c[pending] != 4 {
+		t.Errorf("journal: %v", c)
 	}
 }
