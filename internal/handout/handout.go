@@ -338,9 +338,8 @@ type pageData struct {
 }
 
 type coverData struct {
-	Site, Date, Campaign, Layout string
-	Count, Sheets                int
-	Audiences                    string
+	Lang, Site, Summary, Campaign, Audiences string
+	Printed, Date                            string
 }
 
 func (m *Maker) batch(site, slug string, members []Member, cover bool) (*Batch, error) {
@@ -420,9 +419,10 @@ func (m *Maker) batch(site, slug string, members []Member, cover bool) (*Batch, 
 			names = append(names, a)
 		}
 		sort.Strings(names)
+		w := wordsFor(m.c.Defaults.Locale)
 		pd.Cover = &coverData{
-			Site: site, Date: m.opt.Now.Format("2 January 2006"), Campaign: m.c.Name, Layout: m.layout.Name,
-			Count: len(members), Sheets: len(sheets), Audiences: strings.Join(names, ", "),
+			Lang: w.lang, Site: site, Summary: w.coverSummary(len(members), len(sheets), m.layout.Name),
+			Campaign: m.c.Name, Audiences: strings.Join(names, ", "), Printed: w.printed, Date: w.date(m.opt.Now),
 		}
 		pd.Title = m.c.Name + " — " + site
 		pages++

@@ -158,10 +158,19 @@ type handoverRow struct {
 }
 
 type letterPage struct {
-	Lang, Title, Campaign, Site, Date string
-	W, H                              float64
-	Rows                              []handoverRow
-	Letters                           []letterData
+	Lang, Title, Campaign, Site string
+	W, H                        float64
+	// Staff holds the handover sheet's words.
+	Staff   handoverWords
+	Rows    []handoverRow
+	Letters []letterData
+}
+
+// handoverWords are the handover sheet's words, in the campaign's language.
+type handoverWords struct {
+	Lang, Handover, Continued, Letters, Printed, Date, Instructions string
+	// The columns.
+	Name, UPN, Sign string
 }
 
 // dateNames are the names a letter's dates are written with, per locale.
@@ -231,8 +240,13 @@ func (m *Letters) Batches(letters []Letter) ([]*Batch, error) {
 	var out []*Batch
 	slugs := map[string]bool{}
 	for _, g := range groupBySite(letters, func(l Letter) *directory.Person { return l.Person }) {
+		w := wordsFor(m.c.Defaults.Locale)
 		pg := letterPage{Lang: m.c.Defaults.Locale, Title: m.c.Name + " — " + g.name, Campaign: m.c.Name, Site: g.name,
-			Date: m.opt.Now.Format("2 January 2006"), W: m.paper.W, H: m.paper.H}
+			W: m.paper.W, H: m.paper.H, Staff: handoverWords{
+				Lang: w.lang, Handover: w.handover, Continued: w.continued, Letters: w.letters(len(g.items)),
+				Printed: w.printed, Date: w.date(m.opt.Now), Instructions: w.instructions,
+				Name: w.colName, UPN: w.colUPN, Sign: w.colSign,
+			}}
 		for i, l := range g.items {
 			locale := m.locale(l.Person)
 			t, err := m.template(locale)
