@@ -59,6 +59,19 @@ func TestExitCodes(t *testing.T) {
 			if tc.want != exitOK && !bytes.Contains(errb.Bytes(), []byte("nudge: error: ")) {
 				t.Errorf("stderr = %q, want a line starting nudge: error:", errb.String())
 			}
+			// A usage error points at the help of the command it was
+			// about, though --out and its value came first.
+			if want := usageHint[tc.name]; got == exitUsage && !bytes.Contains(errb.Bytes(), []byte("hint: run '"+want+" --help'")) {
+				t.Errorf("stderr = %q, want the hint to run '%s --help'", errb.String(), want)
+			}
 		})
 	}
+}
+
+// usageHint is the command whose help each usage error of TestExitCodes
+// points at.
+var usageHint = map[string]string{
+	"unknown command": "nudge", "unknown flag": "nudge build", "stray argument": "nudge build",
+	"unknown wave": "nudge build", "unknown source": "nudge build", "limit zero": "nudge send",
+	"no wave": "nudge send", "unknown via": "nudge send",
 }

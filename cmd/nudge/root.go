@@ -106,7 +106,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if ce != nil && ce.hint != "" {
 		fmt.Fprintf(stderr, "hint: %s\n", ce.hint)
 	} else if code == exitUsage {
-		fmt.Fprintf(stderr, "hint: run 'nudge %s --help' for usage\n", commandName(args))
+		fmt.Fprintf(stderr, "hint: run '%s --help' for usage\n", commandPath(root, args))
 	}
 	return code
 }
@@ -115,13 +115,14 @@ func indent(s string) string {
 	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
 }
 
-func commandName(args []string) string {
-	for _, a := range args {
-		if !strings.HasPrefix(a, "-") {
-			return a
-		}
+// commandPath names the command args run ("nudge send"), or nudge alone
+// when they name none: flags and their values may come first (nudge
+// --campaign FILE send …), and a mistyped command is not one.
+func commandPath(root *cobra.Command, args []string) string {
+	if cmd, _, err := root.Find(args); err == nil && cmd != nil {
+		return cmd.CommandPath()
 	}
-	return ""
+	return root.Name()
 }
 
 // isCobraUsage recognises cobra's own errors about the command line.

@@ -159,7 +159,10 @@ type Progress struct {
 	// Total is Engine.Total: how many jobs there are, 0 when not known.
 	Total   int
 	Elapsed time.Duration
-	// Rate is messages sent per minute so far.
+	// Rate is the pace of the run so far, in messages a minute: the
+	// messages accepted after the first over the time between when the
+	// first and the last of them went out (n messages sent on pace are
+	// n-1 gaps apart), 0 before the second.
 	Rate float64
 	// ETA is when the last job should go out, zero when Total is not
 	// known; it spans days when the caps do.
@@ -302,6 +305,9 @@ type run struct {
 	sent []Accepted
 	// refused is set when the journal refused the last claim.
 	refused bool
+	// firstAccepted and lastAccepted are when the first and the last
+	// of the accepted messages went out, for Progress.Rate.
+	firstAccepted, lastAccepted time.Time
 
 	next       func() (Job, bool)
 	ahead      []*task // pulled from the jobs in order, not yet handed out
@@ -737,6 +743,13 @@ func (r *run) finish(o outcome) error {
 	if o.err == nil {
 		b.failures = 0
 		r.report.Sent++
+		// Timed from when each went out, which the pacing spaced.
+		if r.firstAccepted.IsZero() || t.at.Before(r.firstAccepted) {
+			r.firstAccepted = t.at
+		}
+		if t.at.After(r.lastAccepted) {
+			r.lastAccepted = t.at
+		}
 		// The message is with the server; the record of that can wait
 		// until the next message is on its way. A crash in between leaves
 		// the row sending, which the next run reports as unknown: the safe
@@ -871,8 +884,8 @@ func (r *run) progress(final bool) {
 		Total:    r.e.Total,
 		Elapsed:  now.Sub(r.start),
 	}
-	if p.Elapsed > 0 {
-		p.Rate = float64(p.Sent) / p.Elapsed.Minutes()
+	if span := r.lastAccepted.Sub(r.firstAccepted); p.Sent > 1 && span > 0 {
+		p.Rate = float64(p.Sent-1) / span.Minutes()
 	}
 	left := p.Total - p.Sent - p.Failed - p.Deferred - p.Skipped - len(r.retries)
 	if p.Total > 0 && left >= 0 {

@@ -940,6 +940,13 @@ func TestProgress(t *testing.T) {
 	if last.Rate < 26 || last.Rate > 27.5 {
 		t.Errorf("rate %.2f a minute, want about 27", last.Rate)
 	}
+	// The pace shown never tops the cap it keeps to, the first lines
+	// included (six messages in the first ten seconds are five gaps).
+	for _, p := range got {
+		if p.Rate > 27.01 {
+			t.Errorf("after %d messages in %v: rate %.2f a minute, above the cap of 27", p.Sent, p.Elapsed, p.Rate)
+		}
+	}
 }
 
 // nopSender and nopJournal do nothing: what is left is the engine.
