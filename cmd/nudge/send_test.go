@@ -15,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/nudge-passkeys/nudge/internal/deliver/smtp/smtptest"
+	"github.com/nudge-passkeys/nudge/internal/ledger"
 )
 
 // sendFixture is a campaign of n people sending through an SMTP server at
@@ -277,5 +278,75 @@ func TestSendSharedAddressOnlyOnce(t *testing.T) {
 	}
 	if count["p1@contoso.example"] != 1 || len(srv.Messages()) != 3 {
 		t.Errorf("messages per address %v, want p1 once and 3 in all", count)
+	}
+}
+
+// TestStatusAfterACrash: a row a run left sending when it died shows as
+// unknown in status at once, with what happened, not as a send in flight;
+// while a run holds the ledger, it is being sent.
+func TestStatusAfterACrash(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{})
+	dir := t.TempDir()
+	sendFixture(t, dir, 3, srv.Host(), srv.Port(), 6000)
+	if out, errOut, code := nudge(t, dir, "send", "announce", "--via", "smtp", "--yes", "--limit", "1"); code != exitOK {
+		t.Fatalf("send: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// What a run killed while the server had a message leaves behind: a
+	// row sending, and its lock naming a process that is gone.
+	db := filepath.Join(dir, "output", "e2e", "nudge.db")
+	l, err := ledger.Open(t.Context(), db, ledger.Options{Lock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := l.StartRun(t.Context(), ledger.Run{Command: "send", Via: ledger.ViaSMTP, Waves: []string{"announce"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var key ledger.Key
+	err = l.EachSend(t.Context(), "announce", func(s ledger.Send) error {
+		if s.Status == ledger.StatusPending && key.PersonID == "" {
+			key = s.Key
+		}
+		return nil
+	})
+	if err == nil {
+		err = l.MarkSending(t.Context(), key, ledger.Claim{Run: run, MessageID: "m@x", Sender: "s@x"})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Skip("no true(1) to make a pid that is gone:", err)
+	}
+	host, _ := os.Hostname()
+	lock := fmt.Sprintf(`{"pid":%d,"host":%q,"started":"2026-11-25T10:00:00Z"}`+"\n", gone.Process.Pid, host)
+	write(t, db+".lock", lock)
+
+	status, errOut, code := nudge(t, dir, "status")
+	if code != exitOK {
+		t.Fatalf("status: exit %d\n%s", code, errOut)
+	}
+	want := []string{
+		"announce  ready  1  0  1  0  1  0", // PENDING SENDING SENT FAILED UNKNOWN SKIPPED
+		"a run stopped while sending it, before the server answered (pid " + fmt.Sprint(gone.Process.Pid),
+		"1 of them still marked sending in the ledger",
+		"--retry-unknown",
+	}
+	for _, w := range want {
+		if !strings.Contains(strings.Join(strings.Fields(status), " "), strings.Join(strings.Fields(w), " ")) {
+			t.Errorf("status lacks %q:\n%s", w, status)
+		}
+	}
+
+	// The same row while a live nudge holds the ledger (this process's
+	// pid stands for it) is in flight.
+	write(t, db+".lock", fmt.Sprintf(`{"pid":%d,"host":%q,"started":"2026-11-25T10:00:00Z"}`+"\n", os.Getpid(), host))
+	status, _, _ = nudge(t, dir, "status")
+	if !strings.Contains(strings.Join(strings.Fields(status), " "), "announce ready 1 1 1 0 0 0") || !strings.Contains(status, "1 being sent by a nudge running now (pid") {
+		t.Errorf("status while a run holds the ledger:\n%s", status)
 	}
 }

@@ -59,6 +59,25 @@ func runStatus(e *env, wave string) error {
 	if err != nil {
 		return err
 	}
+	// A row still sending is in flight while a run holds the ledger; with
+	// no run, the one that sent it stopped before the server answered
+	// (killed, or the machine went down), and it is unknown, as the next
+	// send will record it.
+	run, err := ledger.CheckRun(dbPath)
+	if err != nil {
+		return err
+	}
+	var sending, left int
+	for i, c := range counts {
+		if c.Status != ledger.StatusSending {
+			continue
+		}
+		sending += c.N
+		if !run.Running {
+			counts[i].Status = ledger.StatusUnknown
+			left += c.N
+		}
+	}
 	invites, err := e.inviteStatus(p, l, wave)
 	if err != nil {
 		return err
@@ -113,6 +132,13 @@ func runStatus(e *env, wave string) error {
 	} {
 		var list []ledger.Send
 		for _, f := range fails {
+			if f.Status == ledger.StatusSending && left > 0 {
+				f.Status = ledger.StatusUnknown
+				f.LastError = "a run stopped while sending it, before the server answered"
+				if run.Owner != "" {
+					f.LastError += " (" + run.Owner + ")"
+				}
+			}
 			if f.Status == group.status {
 				list = append(list, f)
 			}
@@ -137,6 +163,16 @@ func runStatus(e *env, wave string) error {
 	}
 	if unknown > 0 {
 		fmt.Fprintf(e.stdout, "\n%d unknown: a run stopped while handing them to the server; they may or may not have arrived. nudge send WAVE --retry-unknown sends them again.\n", unknown)
+	}
+	if left > 0 {
+		fmt.Fprintf(e.stdout, "(%d of them still marked sending in the ledger: the next nudge send records them as unknown.)\n", left)
+	}
+	if sending > 0 && run.Running {
+		who := "another nudge"
+		if run.Owner != "" {
+			who = "a nudge running now (" + run.Owner + ")"
+		}
+		fmt.Fprintf(e.stdout, "\n%d being sent by %s.\n", sending, who)
 	}
 	return nil
 }

@@ -81,6 +81,42 @@ func acquireLock(dbPath string, now time.Time) (*runLock, error) {
 	}
 }
 
+// RunState is whether a nudge send or run is using a ledger, as its run
+// lock tells.
+type RunState struct {
+	// Running is true while a process holds the lock, or may: one on
+	// another host, or on a system where nudge cannot check, counts as
+	// running.
+	Running bool
+	// Stopped is true when a lock is left by a process on this host that
+	// is gone: it stopped without releasing it (killed, or the machine
+	// went down), and the next send takes the lock over.
+	Stopped bool
+	// Owner describes the lock's owner ("pid 4242 on host, since …"),
+	// empty when there is no lock or it cannot be read.
+	Owner string
+}
+
+// CheckRun reads dbPath's run lock, without taking it.
+func CheckRun(dbPath string) (RunState, error) {
+	held, err := os.ReadFile(dbPath + ".lock")
+	if errors.Is(err, fs.ErrNotExist) {
+		return RunState{}, nil
+	}
+	if err != nil {
+		return RunState{}, fmt.Errorf("ledger: read run lock: %w", err)
+	}
+	var owner lockInfo
+	if json.Unmarshal(held, &owner) != nil || owner.PID <= 0 {
+		return RunState{Running: true}, nil
+	}
+	st := RunState{Running: true, Owner: fmt.Sprintf("pid %d on %s, since %s", owner.PID, owner.Host, owner.Started.Format(time.RFC3339))}
+	if host, _ := os.Hostname(); owner.Host == host && owner.PID != os.Getpid() && !processAlive(owner.PID) {
+		st.Running, st.Stopped = false, true
+	}
+	return st, nil
+}
+
 func createExclusive(path string, content []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {

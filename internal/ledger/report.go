@@ -74,12 +74,12 @@ func (l *Ledger) Summary(ctx context.Context, wave string) ([]Count, error) {
 }
 
 // Failures returns the rows of a wave (all waves when empty) that were not
-// delivered for a reason the workbook's Errors sheet shows: failed,
-// unknown, and pending ones waiting for a retry after an error. Rows sent
-// after a retry are not failures.
+// delivered, or not yet: failed, unknown, sending (in flight, or left so
+// by a run that stopped: see RunState), and pending ones waiting for a
+// retry after an error. Rows sent after a retry are not failures.
 func (l *Ledger) Failures(ctx context.Context, wave string) ([]Send, error) {
 	var out []Send
-	err := l.eachSend(ctx, wave, `AND (status IN ('failed', 'unknown')
+	err := l.eachSend(ctx, wave, `AND (status IN ('failed', 'unknown', 'sending')
 		     OR (status = 'pending' AND (last_error IS NOT NULL OR last_code IS NOT NULL)))`,
 		func(s Send) error {
 			out = append(out, s)
