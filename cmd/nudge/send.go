@@ -369,14 +369,26 @@ func (e *env) smtpToken(p *project) (func(context.Context) (string, error), erro
 	}, nil
 }
 
+// canConfirm fails when a send could not be confirmed: no --yes, and no
+// terminal to ask on. A send checks it first, so that a scheduled job
+// without --yes changes nothing and connects to nothing.
+func (e *env) canConfirm(o *sendOptions) error {
+	if o.yes {
+		return nil
+	}
+	if f, ok := e.stdin.(*os.File); !ok || !isTerminal(f) {
+		return withHint(errors.New("refusing to send without confirmation: nothing was sent or recorded"), "pass --yes to send from a script or scheduler")
+	}
+	return nil
+}
+
 // confirm asks on a terminal; elsewhere it needs --yes.
 func (e *env) confirm(o *sendOptions, question string) error {
 	if o.yes {
 		return nil
 	}
-	f, ok := e.stdin.(*os.File)
-	if !ok || !isTerminal(f) {
-		return withHint(errors.New("refusing to send without confirmation"), "pass --yes to send from a script or scheduler")
+	if err := e.canConfirm(o); err != nil {
+		return err
 	}
 	fmt.Fprintf(e.stderr, "%s [y/N] ", question)
 	line, _ := bufio.NewReader(e.stdin).ReadString('\n')

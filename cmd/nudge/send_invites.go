@@ -66,6 +66,9 @@ func sendInvites(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 			return err
 		}
 	} else {
+		if err := e.canConfirm(o); err != nil {
+			return err
+		}
 		var err error
 		if o.via == "graph" {
 			rt, err = e.graphRoute(p)

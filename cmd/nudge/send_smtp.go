@@ -60,6 +60,9 @@ func (e *env) smtpRoute(p *project) (*route, error) {
 // ledger, then hand the pending ones to the delivery engine, which paces,
 // retries and records each message before and after the server takes it.
 func sendLive(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
+	if err := e.canConfirm(o); err != nil {
+		return err
+	}
 	rt, err := e.liveRoute(p, o.via)
 	if err != nil {
 		return err

@@ -94,6 +94,13 @@ func TestSendSMTPExactlyOnce(t *testing.T) {
 	if n := len(srv.Messages()); n != 0 {
 		t.Fatalf("%d messages sent without confirmation", n)
 	}
+	// Refused before anything: no connection, no ledger.
+	if st := srv.Stats(); st.Connections != 0 {
+		t.Errorf("the refused send opened %d connections", st.Connections)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "output", "e2e", "nudge.db")); err == nil {
+		t.Error("the refused send created the ledger")
+	}
 
 	out, errOut, code := nudge(t, dir, "send", "announce", "--via", "smtp", "--yes")
 	if code != exitOK {
