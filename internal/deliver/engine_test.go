@@ -257,6 +257,18 @@ func (j *fakeJournal) pending() iter.Seq[deliver.Job] {
 	}
 }
 
+// all returns a job for every key, whatever the journal says of it now:
+// the stale list a process read before another one sent some of them.
+func (j *fakeJournal) all() iter.Seq[deliver.Job] {
+	return func(yield func(deliver.Job) bool) {
+		for _, k := range j.keys {
+			if !yield(job(k)) {
+				return
+			}
+		}
+	}
+}
+
 func job(key string) deliver.Job {
 	return deliver.Job{Key: key, Message: func() (*deliver.Message, error) {
 		return &deliver.Message{
@@ -711,13 +723,7 @@ func TestSendingRefused(t *testing.T) {
 	j := newJournal(t, 10)
 	j.m["k00003"].foreign = true
 	s := &fakeSender{clock: clock}
-	jobs := func(yield func(deliver.Job) bool) { // the stale list a second process read
-		for _, k := range j.keys {
-			if !yield(job(k)) {
-				return
-			}
-		}
-	}
+	jobs := j.all() // the stale list a second process read
 	rep, err := newEngine(clock, j, deliver.Mailbox{Address: "a@contoso.example", Sender: s, Limits: exo}).Run(t.Context(), jobs)
 	if err != nil {
 		t.Fatal(err)
@@ -1167,13 +1173,7 @@ func TestGatedSend(t *testing.T) {
 	s := &gatedSender{fakeSender: &fakeSender{clock: clock, byKey: map[string][]error{
 		"k00006": {deliver.Permanent(errors.New("550 5.1.1 no such user"))},
 	}}, t: t, j: j}
-	jobs := func(yield func(deliver.Job) bool) { // the stale list a second process read
-		for _, k := range j.keys {
-			if !yield(job(k)) {
-				return
-			}
-		}
-	}
+	jobs := j.all() // the stale list a second process read
 	rep, err := newEngine(clock, j, deliver.Mailbox{Address: "a@contoso.example", Sender: s, Limits: exo}).Run(t.Context(), jobs)
 	if err != nil {
 		t.Fatal(err)
@@ -1262,13 +1262,7 @@ func TestBatchJournal(t *testing.T) {
 			if gated {
 				s = &gatedSender{fakeSender: fs, t: t, j: fj}
 			}
-			jobs := func(yield func(deliver.Job) bool) { // a stale list, with k00005 in it
-				for _, k := range fj.keys {
-					if !yield(job(k)) {
-						return
-					}
-				}
-			}
+			jobs := fj.all() // a stale list, with k00005 in it
 			// No caps: the next message goes as soon as the last is
 			// accepted, with its acceptance still to record. (While a
 			// mailbox waits for its pace, the engine records them then.)
@@ -1339,13 +1333,7 @@ func TestGatedFailureBeforeTheGate(t *testing.T) {
 			j.m["k00002"].foreign = true
 			s := &gatedSender{fakeSender: &fakeSender{clock: clock}, t: t, j: j,
 				beforeGate: map[string]error{"k00002": tc.err}}
-			jobs := func(yield func(deliver.Job) bool) { // the stale list a second process read
-				for _, k := range j.keys {
-					if !yield(job(k)) {
-						return
-					}
-				}
-			}
+			jobs := j.all() // the stale list a second process read
 			e := newEngine(clock, j, deliver.Mailbox{Address: "a@contoso.example", Sender: s, Limits: exo})
 			rep, err := e.Run(t.Context(), jobs)
 			if tc.err == auth {
@@ -1383,13 +1371,7 @@ func TestGateIgnored(t *testing.T) {
 	j := newJournal(t, 4)
 	j.m["k00001"].foreign = true
 	s := &gatedSender{fakeSender: &fakeSender{clock: clock}, t: t, j: j, ignoreGate: true}
-	jobs := func(yield func(deliver.Job) bool) {
-		for _, k := range j.keys {
-			if !yield(job(k)) {
-				return
-			}
-		}
-	}
+	jobs := j.all()
 	_, err := newEngine(clock, j, deliver.Mailbox{Address: "a@contoso.example", Sender: s}).Run(t.Context(), jobs)
 	if err == nil || !strings.Contains(err.Error(), "internal error") || !strings.Contains(err.Error(), "k00001") {
 		t.Fatalf("run: %v, want an internal error naming k00001", err)
@@ -1407,13 +1389,7 @@ func TestGatedRunOfRefusals(t *testing.T) {
 		j.m[k].foreign = true
 	}
 	s := &gatedSender{fakeSender: &fakeSender{clock: clock}, t: t, j: j}
-	jobs := func(yield func(deliver.Job) bool) { // a stale list
-		for _, k := range j.keys {
-			if !yield(job(k)) {
-				return
-			}
-		}
-	}
+	jobs := j.all() // a stale list
 	rep, err := newEngine(clock, j, deliver.Mailbox{Address: "a@contoso.example", Sender: s}).Run(t.Context(), jobs)
 	if err != nil {
 		t.Fatal(err)
