@@ -159,10 +159,11 @@ type Progress struct {
 	// Total is Engine.Total: how many jobs there are, 0 when not known.
 	Total   int
 	Elapsed time.Duration
-	// Rate is the pace of the run so far, in messages a minute: the
-	// messages accepted after the first over the time between when the
-	// first and the last of them went out (n messages sent on pace are
-	// n-1 gaps apart), 0 before the second.
+	// Rate is the pace of the run so far, in messages a minute: for each
+	// mailbox, the messages it had accepted after its first over the time
+	// between when the first and the last of them went out (n messages
+	// sent on pace are n-1 gaps apart), added up over the mailboxes; 0
+	// before a mailbox's second message.
 	Rate float64
 	// ETA is when the last job should go out, zero when Total is not
 	// known; it spans days when the caps do.
@@ -305,9 +306,6 @@ type run struct {
 	sent []Accepted
 	// refused is set when the journal refused the last claim.
 	refused bool
-	// firstAccepted and lastAccepted are when the first and the last
-	// of the accepted messages went out, for Progress.Rate.
-	firstAccepted, lastAccepted time.Time
 
 	next       func() (Job, bool)
 	ahead      []*task // pulled from the jobs in order, not yet handed out
@@ -333,6 +331,12 @@ type box struct {
 	pausedUntil time.Time
 	failures    int   // consecutive temporary failures
 	stopped     error // a connection failure: this mailbox sends no more
+
+	// accepted counts the mailbox's accepted messages, and first and
+	// last are when the first and the last of them went out, for
+	// Progress.Rate.
+	accepted    int
+	first, last time.Time
 }
 
 type task struct {
@@ -744,11 +748,12 @@ func (r *run) finish(o outcome) error {
 		b.failures = 0
 		r.report.Sent++
 		// Timed from when each went out, which the pacing spaced.
-		if r.firstAccepted.IsZero() || t.at.Before(r.firstAccepted) {
-			r.firstAccepted = t.at
+		b.accepted++
+		if b.first.IsZero() || t.at.Before(b.first) {
+			b.first = t.at
 		}
-		if t.at.After(r.lastAccepted) {
-			r.lastAccepted = t.at
+		if t.at.After(b.last) {
+			b.last = t.at
 		}
 		// The message is with the server; the record of that can wait
 		// until the next message is on its way. A crash in between leaves
@@ -884,8 +889,11 @@ func (r *run) progress(final bool) {
 		Total:    r.e.Total,
 		Elapsed:  now.Sub(r.start),
 	}
-	if span := r.lastAccepted.Sub(r.firstAccepted); p.Sent > 1 && span > 0 {
-		p.Rate = float64(p.Sent-1) / span.Minutes()
+	for _, b := range r.boxes {
+		// Each mailbox keeps its own pace; together they send at the sum.
+		if span := b.last.Sub(b.first); b.accepted > 1 && span > 0 {
+			p.Rate += float64(b.accepted-1) / span.Minutes()
+		}
 	}
 	left := p.Total - p.Sent - p.Failed - p.Deferred - p.Skipped - len(r.retries)
 	if p.Total > 0 && left >= 0 {

@@ -955,6 +955,36 @@ func TestProgress(t *testing.T) {
 	}
 }
 
+// TestProgressRateSeveralMailboxes: three mailboxes start together and
+// each keeps its own pace; the rate shown is their sum, never above the
+// three caps together, and near it once they are under way.
+func TestProgressRateSeveralMailboxes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clock := deliver.SystemClock{}
+		j := newJournal(t, 600)
+		var boxes []deliver.Mailbox
+		for i := range 3 {
+			s := &fakeSender{clock: clock, took: sendTime(uint64(i))}
+			boxes = append(boxes, deliver.Mailbox{Address: fmt.Sprintf("m%d@contoso.example", i), Sender: s, Limits: exo})
+		}
+		e := newEngine(clock, j, boxes...)
+		e.Total = 600
+		var got []deliver.Progress
+		e.Progress = func(p deliver.Progress) { got = append(got, p) }
+		if _, err := e.Run(t.Context(), j.pending()); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range got {
+			if p.Rate > 3*27.01 {
+				t.Errorf("after %d messages in %v: rate %.2f a minute, above the three caps (81)", p.Sent, p.Elapsed, p.Rate)
+			}
+		}
+		if last := got[len(got)-1]; last.Rate < 80 {
+			t.Errorf("final rate %.2f a minute, want about 81", last.Rate)
+		}
+	})
+}
+
 // nopSender and nopJournal do nothing: what is left is the engine.
 type nopSender struct{}
 
