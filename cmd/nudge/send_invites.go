@@ -93,6 +93,11 @@ func sendInvites(e *env, p *project, w *campaign.Wave, o *sendOptions) error {
 			return err
 		}
 		defer l.Close()
+		// With the lock held, what a run that stopped left sending is
+		// unknown, as nudge send and nudge run record it.
+		if err := e.recoverInterrupted(l); err != nil {
+			return err
+		}
 		if st, err = l.Invites(e.ctx, w.ID); err != nil {
 			return err
 		}

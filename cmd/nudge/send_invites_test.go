@@ -491,12 +491,13 @@ func TestSendInvitesRefusals(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"graph json", []string{"--via", "graph"}, "graph_mail.format: json, which cannot carry a calendar part"},
-		{"proofs", []string{"--via", "smtp", "--redirect-to", "me@contoso.example"}, "--redirect-to"},
+		{"graph json", []string{"--via", "graph", "--yes"}, "graph_mail.format: json, which cannot carry a calendar part"},
+		{"proofs", []string{"--via", "smtp", "--yes", "--redirect-to", "me@contoso.example"}, "--redirect-to"},
+		{"no --yes off a terminal", []string{"--via", "smtp"}, "refusing to send without confirmation"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, errOut, code := nudge(t, dir, append([]string{"send", "qa", "--yes"}, tc.args...)...)
+			_, errOut, code := nudge(t, dir, append([]string{"send", "qa"}, tc.args...)...)
 			if code == exitOK || !strings.Contains(errOut, tc.want) {
 				t.Errorf("exit %d, stderr %q; want a refusal with %q", code, errOut, tc.want)
 			}
@@ -504,6 +505,9 @@ func TestSendInvitesRefusals(t *testing.T) {
 	}
 	if n := len(srv.Messages()); n != 0 {
 		t.Errorf("%d messages sent", n)
+	}
+	if st := srv.Stats(); st.Connections != 0 {
+		t.Errorf("refused sends opened %d connections", st.Connections)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "output", "e2e", "nudge.db")); err == nil {
 		t.Error("a refused send created the ledger")

@@ -349,11 +349,48 @@ func TestStatusAfterACrash(t *testing.T) {
 		}
 	}
 
-	// The same row while a live nudge holds the ledger (this process's
-	// pid stands for it) is in flight.
-	write(t, db+".lock", fmt.Sprintf(`{"pid":%d,"host":%q,"started":"2026-11-25T10:00:00Z"}`+"\n", os.Getpid(), host))
-	status, _, _ = nudge(t, dir, "status")
-	if !strings.Contains(strings.Join(strings.Fields(status), " "), "announce ready 1 1 1 0 0 0") || !strings.Contains(status, "1 being sent by a nudge running now (pid") {
-		t.Errorf("status while a run holds the ledger:\n%s", status)
+	// The same row under other locks. A live process on this machine
+	// stands for a nudge (sleep's pid); the claim was made at the real
+	// time, after "started" below unless it is in the future.
+	alive := exec.Command("sleep", "60")
+	if err := alive.Start(); err != nil {
+		t.Skip("no sleep(1) to stand for a live nudge:", err)
+	}
+	t.Cleanup(func() { alive.Process.Kill(); alive.Wait() })
+	lockOf := func(pid int, h, started string) string {
+		return fmt.Sprintf(`{"pid":%d,"host":%q,"started":%q}`+"\n", pid, h, started)
+	}
+	for _, tc := range []struct {
+		name, lock string // lock "" is none; "dir" a lock that cannot be read
+		row        string
+		says       string
+	}{
+		{"live run that claimed it", lockOf(alive.Process.Pid, host, "2026-11-25T10:00:00Z"),
+			"1 1 1 0 0 0", "1 being sent now by a nudge running on this machine (pid " + fmt.Sprint(alive.Process.Pid)},
+		{"live run that started after the claim (nudge track, say)", lockOf(alive.Process.Pid, host, "2999-01-01T00:00:00Z"),
+			"1 0 1 0 1 0", "a run stopped while sending it, before the server answered"},
+		{"no lock", "", "1 0 1 0 1 0", "1 of them still marked sending"},
+		{"a lock from another machine", lockOf(4242, "elsewhere.invalid", "2026-11-25T10:00:00Z"),
+			"1 1 1 0 0 0", "the run lock names pid 4242 on elsewhere.invalid, since 2026-11-25T10:00:00Z, which nudge cannot check from here. If no nudge is running, delete"},
+		{"a lock that says nothing", "{}\n", "1 1 1 0 0 0", "the run lock names no process"},
+		{"a lock that cannot be read", "dir", "1 1 1 0 0 0", "the run lock cannot be read"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.RemoveAll(db + ".lock")
+			switch tc.lock {
+			case "":
+			case "dir":
+				if err := os.Mkdir(db+".lock", 0o755); err != nil {
+					t.Fatal(err)
+				}
+			default:
+				write(t, db+".lock", tc.lock)
+			}
+			status, errOut, code := nudge(t, dir, "status")
+			flat := strings.Join(strings.Fields(status), " ")
+			if code != exitOK || !strings.Contains(flat, "announce ready "+tc.row) || !strings.Contains(flat, strings.Join(strings.Fields(tc.says), " ")) {
+				t.Errorf("exit %d; want the row %q and %q:\n%s%s", code, tc.row, tc.says, status, errOut)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -55,34 +56,57 @@ func runStatus(e *env, wave string) error {
 		return err
 	}
 	defer l.Close()
+	// A row still sending is in flight while the run that claimed it holds
+	// the ledger; otherwise that run stopped before the server answered
+	// (killed, or the machine went down), and the row is unknown, as the
+	// next send will record it. The lock is read before and after the
+	// rows, so that a run ending or starting meanwhile is not taken for
+	// one that stopped.
+	before, lockErr := ledger.CheckRun(dbPath)
 	counts, err := l.Summary(e.ctx, wave)
 	if err != nil {
 		return err
 	}
-	// A row still sending is in flight while a run holds the ledger; with
-	// no run, the one that sent it stopped before the server answered
-	// (killed, or the machine went down), and it is unknown, as the next
-	// send will record it.
-	run, err := ledger.CheckRun(dbPath)
+	fails, err := l.Failures(e.ctx, wave)
 	if err != nil {
 		return err
 	}
-	var sending, left int
-	for i, c := range counts {
-		if c.Status != ledger.StatusSending {
+	after, err := ledger.CheckRun(dbPath)
+	lockErr = cmp.Or(err, lockErr)
+	inFlight := func(s ledger.Send) bool {
+		for _, st := range []ledger.RunState{before, after} {
+			if st.Running && (st.Started.IsZero() || !s.LastAttemptAt.Before(st.Started)) {
+				return true // claimed by the lock's holder, or cannot tell
+			}
+		}
+		return false
+	}
+	type row struct{ wave, audience string }
+	left := map[row]int{}
+	var nLeft, nLive int
+	for i, f := range fails {
+		if f.Status != ledger.StatusSending {
 			continue
 		}
-		sending += c.N
-		if !run.Running {
-			counts[i].Status = ledger.StatusUnknown
-			left += c.N
+		if inFlight(f) {
+			nLive++
+			continue
+		}
+		nLeft++
+		left[row{f.Wave, f.Audience}]++
+		fails[i].Status = ledger.StatusUnknown
+		fails[i].LastError = "a run stopped while sending it, before the server answered"
+		for _, st := range []ledger.RunState{after, before} {
+			if st.Stopped {
+				fails[i].LastError += " (" + st.Owner + ")"
+				break
+			}
 		}
 	}
 	invites, err := e.inviteStatus(p, l, wave)
 	if err != nil {
 		return err
 	}
-	type row struct{ wave, audience string }
 	var rows []row
 	byRow := map[row]map[ledger.Status]int{}
 	for _, c := range counts {
@@ -92,6 +116,14 @@ func runStatus(e *env, wave string) error {
 			rows = append(rows, r)
 		}
 		byRow[r][c.Status] += c.N
+	}
+	for r, n := range left {
+		if byRow[r] == nil {
+			continue
+		}
+		n = min(n, byRow[r][ledger.StatusSending]) // a claim made between the two reads
+		byRow[r][ledger.StatusSending] -= n
+		byRow[r][ledger.StatusUnknown] += n
 	}
 	if len(rows) == 0 {
 		if !invites {
@@ -115,10 +147,6 @@ func runStatus(e *env, wave string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fails, err := l.Failures(e.ctx, wave)
-	if err != nil {
-		return err
-	}
 	// The failures, then the unknown, then those still pending after a
 	// temporary failure, each under its own heading so that the lists
 	// agree with the columns above.
@@ -132,13 +160,6 @@ func runStatus(e *env, wave string) error {
 	} {
 		var list []ledger.Send
 		for _, f := range fails {
-			if f.Status == ledger.StatusSending && left > 0 {
-				f.Status = ledger.StatusUnknown
-				f.LastError = "a run stopped while sending it, before the server answered"
-				if run.Owner != "" {
-					f.LastError += " (" + run.Owner + ")"
-				}
-			}
 			if f.Status == group.status {
 				list = append(list, f)
 			}
@@ -155,7 +176,7 @@ func runStatus(e *env, wave string) error {
 			return err
 		}
 	}
-	var unknown int
+	unknown := nLeft
 	for _, c := range counts {
 		if c.Status == ledger.StatusUnknown {
 			unknown += c.N
@@ -164,15 +185,26 @@ func runStatus(e *env, wave string) error {
 	if unknown > 0 {
 		fmt.Fprintf(e.stdout, "\n%d unknown: a run stopped while handing them to the server; they may or may not have arrived. nudge send WAVE --retry-unknown sends them again.\n", unknown)
 	}
-	if left > 0 {
-		fmt.Fprintf(e.stdout, "(%d of them still marked sending in the ledger: the next nudge send records them as unknown.)\n", left)
+	if nLeft > 0 {
+		fmt.Fprintf(e.stdout, "(%d of them still marked sending in the ledger: the next nudge send records them as unknown.)\n", nLeft)
 	}
-	if sending > 0 && run.Running {
-		who := "another nudge"
-		if run.Owner != "" {
-			who = "a nudge running now (" + run.Owner + ")"
+	if nLive > 0 {
+		st := after
+		if !st.Running {
+			st = before
 		}
-		fmt.Fprintf(e.stdout, "\n%d being sent by %s.\n", sending, who)
+		switch {
+		case st.Checked:
+			fmt.Fprintf(e.stdout, "\n%d being sent now by a nudge running on this machine (%s).\n", nLive, st.Owner)
+		case lockErr != nil:
+			fmt.Fprintf(e.stdout, "\n%d marked sending, and the run lock cannot be read (%v): if no nudge is running, delete %s; the next nudge send then records them as unknown.\n", nLive, lockErr, st.Path)
+		default:
+			who := "names no process"
+			if st.Owner != "" {
+				who = "names " + st.Owner
+			}
+			fmt.Fprintf(e.stdout, "\n%d marked sending: the run lock %s, which nudge cannot check from here. If no nudge is running, delete %s; the next nudge send then records them as unknown.\n", nLive, who, st.Path)
+		}
 	}
 	return nil
 }

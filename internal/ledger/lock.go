@@ -81,38 +81,51 @@ func acquireLock(dbPath string, now time.Time) (*runLock, error) {
 	}
 }
 
-// RunState is whether a nudge send or run is using a ledger, as its run
-// lock tells.
+// RunState is whether a nudge is using a ledger, as its run lock tells.
 type RunState struct {
 	// Running is true while a process holds the lock, or may: one on
-	// another host, or on a system where nudge cannot check, counts as
-	// running.
+	// another host, or on a system where nudge cannot check (Windows), or
+	// a lock that cannot be read, counts as running.
 	Running bool
+	// Checked is true when nudge could tell whether the lock's owner is
+	// alive: a process on this host, on a Unix system.
+	Checked bool
 	// Stopped is true when a lock is left by a process on this host that
 	// is gone: it stopped without releasing it (killed, or the machine
 	// went down), and the next send takes the lock over.
 	Stopped bool
 	// Owner describes the lock's owner ("pid 4242 on host, since …"),
-	// empty when there is no lock or it cannot be read.
-	Owner string
+	// empty when there is no lock or it says nothing usable; Started is
+	// when the owner took the lock, zero when not known.
+	Owner   string
+	Started time.Time
+	// Path is the lock file.
+	Path string
 }
 
-// CheckRun reads dbPath's run lock, without taking it.
+// CheckRun reads dbPath's run lock, without taking it. A lock it cannot
+// read is reported with the error, as Running.
 func CheckRun(dbPath string) (RunState, error) {
-	held, err := os.ReadFile(dbPath + ".lock")
+	st := RunState{Path: dbPath + ".lock"}
+	held, err := os.ReadFile(st.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return RunState{}, nil
+		return st, nil
 	}
+	st.Running = true
 	if err != nil {
-		return RunState{}, fmt.Errorf("ledger: read run lock: %w", err)
+		return st, fmt.Errorf("ledger: read run lock: %w", err)
 	}
 	var owner lockInfo
 	if json.Unmarshal(held, &owner) != nil || owner.PID <= 0 {
-		return RunState{Running: true}, nil
+		return st, nil
 	}
-	st := RunState{Running: true, Owner: fmt.Sprintf("pid %d on %s, since %s", owner.PID, owner.Host, owner.Started.Format(time.RFC3339))}
-	if host, _ := os.Hostname(); owner.Host == host && owner.PID != os.Getpid() && !processAlive(owner.PID) {
-		st.Running, st.Stopped = false, true
+	st.Owner = fmt.Sprintf("pid %d on %s, since %s", owner.PID, owner.Host, owner.Started.Format(time.RFC3339))
+	st.Started = owner.Started
+	if host, _ := os.Hostname(); owner.Host == host && owner.PID != os.Getpid() && canCheckProcess {
+		st.Checked = true
+		if !processAlive(owner.PID) {
+			st.Running, st.Stopped = false, true
+		}
 	}
 	return st, nil
 }

@@ -14,3 +14,6 @@ func processAlive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
+
+// canCheckProcess is whether processAlive can tell.
+const canCheckProcess = true
