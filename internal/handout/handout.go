@@ -421,10 +421,10 @@ func (m *Maker) batch(site, slug string, members []Member, cover bool) (*Batch, 
 		sort.Strings(names)
 		w := wordsFor(m.c.Defaults.Locale)
 		pd.Cover = &coverData{
-			Lang: w.lang, Site: site, Summary: w.coverSummary(len(members), len(sheets), m.layout.Name),
+			Lang: w.lang, Site: w.site(site), Summary: w.coverSummary(len(members), len(sheets), m.layout.Name),
 			Campaign: m.c.Name, Audiences: strings.Join(names, ", "), Printed: w.printed, Date: w.date(m.opt.Now),
 		}
-		pd.Title = m.c.Name + " — " + site
+		pd.Title = m.c.Name + " — " + w.site(site)
 		pages++
 	}
 	var buf bytes.Buffer

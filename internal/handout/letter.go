@@ -241,7 +241,7 @@ func (m *Letters) Batches(letters []Letter) ([]*Batch, error) {
 	slugs := map[string]bool{}
 	for _, g := range groupBySite(letters, func(l Letter) *directory.Person { return l.Person }) {
 		w := wordsFor(m.c.Defaults.Locale)
-		pg := letterPage{Lang: m.c.Defaults.Locale, Title: m.c.Name + " — " + g.name, Campaign: m.c.Name, Site: g.name,
+		pg := letterPage{Lang: m.c.Defaults.Locale, Title: m.c.Name + " — " + w.site(g.name), Campaign: m.c.Name, Site: w.site(g.name),
 			W: m.paper.W, H: m.paper.H, Staff: handoverWords{
 				Lang: w.lang, Handover: w.handover, Continued: w.continued, Letters: w.letters(len(g.items)),
 				Printed: w.printed, Date: w.date(m.opt.Now), Instructions: w.instructions,

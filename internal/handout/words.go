@@ -26,6 +26,9 @@ type staffWords struct {
 	// The table's columns, after "#".
 	colName, colUPN, colSign string
 
+	// unassigned names the site of people with no office location.
+	unassigned string
+
 	// date writes a day the way the language does in running text.
 	date func(t time.Time) string
 }
@@ -44,7 +47,8 @@ var staffText = map[string]*staffWords{
 		},
 		instructions: "Hand each sealed letter to the person named on it, in person, after checking who they are. Ask them to sign. This sheet holds no pass.",
 		colName:      "Name", colUPN: "Sign-in name", colSign: "Signature and date",
-		date: func(t time.Time) string { return t.Format("2 January 2006") },
+		unassigned: Unassigned,
+		date:       func(t time.Time) string { return t.Format("2 January 2006") },
 	},
 	"fr": {
 		lang: "fr",
@@ -55,10 +59,11 @@ var staffText = map[string]*staffWords{
 		handover:  "remise des lettres",
 		continued: "suite",
 		letters: func(n int) string {
-			return fmt.Sprintf("%d %s de passe d'accès temporaire, par ordre alphabétique", n, plural(n, "lettre", "lettres"))
+			return fmt.Sprintf("%d %s contenant un passe d'accès temporaire, par ordre alphabétique", n, plural(n, "lettre", "lettres"))
 		},
-		instructions: "Remettez chaque lettre scellée en main propre à la personne qui y est nommée, après avoir vérifié son identité, et faites-la signer. Cette feuille ne contient aucun passe.",
+		instructions: "Remettez chaque lettre cachetée en main propre à la personne qui y est nommée, après avoir vérifié son identité, et faites-la signer. Cette feuille ne contient aucun passe d'accès.",
 		colName:      "Nom", colUPN: "Identifiant de connexion", colSign: "Signature et date",
+		unassigned: "sans site",
 		date: func(t time.Time) string {
 			day := strconv.Itoa(t.Day())
 			if t.Day() == 1 {
@@ -78,12 +83,22 @@ var staffText = map[string]*staffWords{
 		letters: func(n int) string {
 			return fmt.Sprintf("%d %s mit befristetem Zugriffspass, nach Namen sortiert", n, plural(n, "Brief", "Briefe"))
 		},
-		instructions: "Übergeben Sie jeden verschlossenen Brief persönlich der darauf genannten Person, nachdem Sie ihre Identität geprüft haben, und lassen Sie sie unterschreiben. Dieses Blatt enthält keinen Pass.",
+		instructions: "Übergeben Sie jeden verschlossenen Brief persönlich der darauf genannten Person, nachdem Sie ihre Identität geprüft haben, und lassen Sie sie unterschreiben. Dieses Blatt enthält keinen Zugriffspass.",
 		colName:      "Name", colUPN: "Anmeldename", colSign: "Unterschrift und Datum",
+		unassigned: "ohne Standort",
 		date: func(t time.Time) string {
 			return fmt.Sprintf("%d. %s %d", t.Day(), letterDates["de"].months[t.Month()-1], t.Year())
 		},
 	},
+}
+
+// site is how the staff pages name a site: people with no office
+// location are under a name in the campaign's language.
+func (w *staffWords) site(name string) string {
+	if name == Unassigned {
+		return w.unassigned
+	}
+	return name
 }
 
 // wordsFor returns the staff words of a locale, English when it has none.

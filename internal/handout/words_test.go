@@ -21,12 +21,12 @@ func TestStaffPages(t *testing.T) {
 		cover  []string
 		sheet  []string
 	}{
-		{"en", []string{`lang="en"`, "3 inserts on 1 page (a4-4up), sorted by name", "Printed 1 December 2026"},
-			[]string{`lang="en"`, "Paris — handover", "2 Temporary Access Pass letters, sorted by name · Printed 1 December 2026", "Sign-in name", "Signature and date"}},
-		{"fr", []string{`lang="fr"`, "3 encarts sur 1 page (a4-4up), par ordre alphabétique", "Imprimé le 1er décembre 2026"},
-			[]string{`lang="fr"`, "Paris — remise des lettres", "2 lettres de passe d&#39;accès temporaire, par ordre alphabétique · Imprimé le 1er décembre 2026", "Identifiant de connexion", "Signature et date"}},
-		{"de", []string{`lang="de"`, "3 Einleger auf 1 Seite (a4-4up), nach Namen sortiert", "Gedruckt am 1. Dezember 2026"},
-			[]string{`lang="de"`, "Paris — Übergabe", "2 Briefe mit befristetem Zugriffspass, nach Namen sortiert · Gedruckt am 1. Dezember 2026", "Anmeldename", "Unterschrift und Datum"}},
+		{"en", []string{`<section class="sheet cover" lang="en"`, "3 inserts on 1 page (a4-4up), sorted by name", "Printed 1 December 2026"},
+			[]string{`<section class="page handover" lang="en" data-fit="0">`, "Paris — handover", "2 Temporary Access Pass letters, sorted by name · Printed 1 December 2026", "Sign-in name", "Signature and date"}},
+		{"fr", []string{`<section class="sheet cover" lang="fr"`, "3 encarts sur 1 page (a4-4up), par ordre alphabétique", "Imprimé le 1er décembre 2026"},
+			[]string{`<section class="page handover" lang="fr" data-fit="0">`, "Paris — remise des lettres", "2 lettres contenant un passe d&#39;accès temporaire, par ordre alphabétique · Imprimé le 1er décembre 2026", "Identifiant de connexion", "Signature et date"}},
+		{"de", []string{`<section class="sheet cover" lang="de"`, "3 Einleger auf 1 Seite (a4-4up), nach Namen sortiert", "Gedruckt am 1. Dezember 2026"},
+			[]string{`<section class="page handover" lang="de" data-fit="0">`, "Paris — Übergabe", "2 Briefe mit befristetem Zugriffspass, nach Namen sortiert · Gedruckt am 1. Dezember 2026", "Anmeldename", "Unterschrift und Datum"}},
 	} {
 		t.Run(tc.locale, func(t *testing.T) {
 			c := demoCampaign(t)
@@ -85,6 +85,16 @@ func TestStaffPages(t *testing.T) {
 	}
 	if html := string(bs[0].HTML); !strings.Contains(html, `<section class="page handover" lang="fr" data-fit="1">`+"\n<h1>Lyon — remise des lettres (suite)</h1>") {
 		t.Errorf("the handover sheet's second page is not in French:\n%s", html[strings.Index(html, "<body>"):strings.Index(html, `<section class="page letter"`)])
+	}
+
+	// People with no office are under a site named in the same language.
+	nowhere := []Member{{Audience: "ready", Person: &directory.Person{ID: "9", DisplayName: "Nul Part", UserPrincipalName: "nul@contoso.example"}}}
+	inserts, err := maker(t, c, templates.FS, Options{Layout: "a6", Now: first}).Personal(nowhere)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if html := string(inserts[0].HTML); inserts[0].Site != Unassigned || !strings.Contains(html, "<h1>sans site</h1>") {
+		t.Errorf("the cover of people with no office (site %q) does not say sans site", inserts[0].Site)
 	}
 
 	// A language nudge has no staff words for gets English, and says so.
