@@ -15,9 +15,9 @@ package ledger
 // nudges pacing the same mailbox would each let through a full day's cap.
 //
 // A lock left by a crash is taken over only when nudge can prove its owner
-// dead: same host, and (on Unix) no process with that pid. A pid reused
-// by an unrelated process looks alive, which errs on the safe side: the
-// user is told to delete the file.
+// dead: same host, and no process with that pid (on Unix and Windows). A
+// pid reused by an unrelated process looks alive, which errs on the safe
+// side: the user is told to delete the file.
 
 import (
 	"bytes"
@@ -84,11 +84,11 @@ func acquireLock(dbPath string, now time.Time) (*runLock, error) {
 // RunState is whether a nudge is using a ledger, as its run lock tells.
 type RunState struct {
 	// Running is true while a process holds the lock, or may: one on
-	// another host, or on a system where nudge cannot check (Windows), or
-	// a lock that cannot be read, counts as running.
+	// another host, or a lock that cannot be read or names no process,
+	// counts as running.
 	Running bool
 	// Checked is true when nudge could tell whether the lock's owner is
-	// alive: a process on this host, on a Unix system.
+	// alive: a process on this host, on Unix or Windows.
 	Checked bool
 	// Stopped is true when a lock is left by a process on this host that
 	// is gone: it stopped without releasing it (killed, or the machine
