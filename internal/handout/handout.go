@@ -422,7 +422,7 @@ func (m *Maker) batch(site, slug string, members []Member, cover bool) (*Batch, 
 		w := wordsFor(m.c.Defaults.Locale)
 		pd.Cover = &coverData{
 			Lang: w.lang, Site: w.site(site), Summary: w.coverSummary(len(members), len(sheets), m.layout.Name),
-			Campaign: m.c.Name, Audiences: strings.Join(names, ", "), Printed: w.printed, Date: w.date(m.opt.Now),
+			Campaign: m.c.Name, Audiences: strings.Join(names, ", "), Printed: w.printed, Date: render.FormatDate(m.opt.Now, w.lang),
 		}
 		pd.Title = m.c.Name + " — " + w.site(site)
 		pages++

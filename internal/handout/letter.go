@@ -244,7 +244,7 @@ func (m *Letters) Batches(letters []Letter) ([]*Batch, error) {
 		pg := letterPage{Lang: m.c.Defaults.Locale, Title: m.c.Name + " — " + w.site(g.name), Campaign: m.c.Name, Site: w.site(g.name),
 			W: m.paper.W, H: m.paper.H, Staff: handoverWords{
 				Lang: w.lang, Handover: w.handover, Continued: w.continued, Letters: w.letters(len(g.items)),
-				Printed: w.printed, Date: w.date(m.opt.Now), Instructions: w.instructions,
+				Printed: w.printed, Date: render.FormatDate(m.opt.Now, w.lang), Instructions: w.instructions,
 				Name: w.colName, UPN: w.colUPN, Sign: w.colSign,
 			}}
 		for i, l := range g.items {

@@ -1,10 +1,6 @@
 package handout
 
-import (
-	"fmt"
-	"strconv"
-	"time"
-)
+import "fmt"
 
 // staffWords are the words of the pages printed for staff rather than for
 // the people named on them: the cover page that starts a site's inserts
@@ -28,9 +24,6 @@ type staffWords struct {
 
 	// unassigned names the site of people with no office location.
 	unassigned string
-
-	// date writes a day the way the language does in running text.
-	date func(t time.Time) string
 }
 
 var staffText = map[string]*staffWords{
@@ -48,7 +41,6 @@ var staffText = map[string]*staffWords{
 		instructions: "Hand each sealed letter to the person named on it, in person, after checking who they are. Ask them to sign. This sheet holds no pass.",
 		colName:      "Name", colUPN: "Sign-in name", colSign: "Signature and date",
 		unassigned: Unassigned,
-		date:       func(t time.Time) string { return t.Format("2 January 2006") },
 	},
 	"fr": {
 		lang: "fr",
@@ -64,13 +56,6 @@ var staffText = map[string]*staffWords{
 		instructions: "Remettez chaque lettre cachetée en main propre à la personne qui y est nommée, après avoir vérifié son identité, et faites-la signer. Cette feuille ne contient aucun passe d'accès.",
 		colName:      "Nom", colUPN: "Identifiant de connexion", colSign: "Signature et date",
 		unassigned: "sans site",
-		date: func(t time.Time) string {
-			day := strconv.Itoa(t.Day())
-			if t.Day() == 1 {
-				day = "1er"
-			}
-			return fmt.Sprintf("%s %s %d", day, letterDates["fr"].months[t.Month()-1], t.Year())
-		},
 	},
 	"de": {
 		lang: "de",
@@ -86,9 +71,6 @@ var staffText = map[string]*staffWords{
 		instructions: "Übergeben Sie jeden verschlossenen Brief persönlich der darauf genannten Person, nachdem Sie ihre Identität geprüft haben, und lassen Sie sie unterschreiben. Dieses Blatt enthält keinen Zugriffspass.",
 		colName:      "Name", colUPN: "Anmeldename", colSign: "Unterschrift und Datum",
 		unassigned: "ohne Standort",
-		date: func(t time.Time) string {
-			return fmt.Sprintf("%d. %s %d", t.Day(), letterDates["de"].months[t.Month()-1], t.Year())
-		},
 	},
 }
 

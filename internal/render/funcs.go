@@ -148,6 +148,15 @@ var months = map[string][12]string{
 	"pt": {"janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto", "setembro", "outubro", "novembro", "dezembro"},
 }
 
+// FormatDate writes a day the way locale writes it in running text, as
+// the templates' date function does ("7 December 2026", "1er décembre
+// 2026", "7. Dezember 2026"); ISO 8601 for a locale it has no month names
+// for, and "" for the zero time.
+func FormatDate(t time.Time, locale string) string {
+	s, _ := formatDate(t, locale)
+	return s
+}
+
 // formatDate writes a date the way the locale writes it in running text.
 func formatDate(v any, locale string) (string, error) {
 	var t time.Time
