@@ -413,12 +413,7 @@ func parseKey(key string) ledger.Key {
 var _ deliver.BatchJournal = (*journal)(nil)
 
 func (j *journal) Sending(ctx context.Context, key, messageID, mailbox string, at time.Time) error {
-	err := j.l.MarkSending(ctx, parseKey(key), ledger.Claim{Run: j.run, MessageID: messageID, Sender: mailbox, At: at, RetryUnknown: j.retryUnknown})
-	if errors.Is(err, ledger.ErrNotPending) {
-		// Someone else (another run) has it: the engine skips the job.
-		return fmt.Errorf("%w: %w", deliver.ErrNotPending, err)
-	}
-	return err
+	return claimed(j.l.MarkSending(ctx, parseKey(key), j.claim(messageID, mailbox, at)))
 }
 
 func (j *journal) SentThenSending(ctx context.Context, sent []deliver.Accepted, key, messageID, mailbox string, at time.Time) error {
@@ -426,7 +421,17 @@ func (j *journal) SentThenSending(ctx context.Context, sent []deliver.Accepted, 
 	for i, a := range sent {
 		acc[i] = ledger.Accepted{Key: parseKey(a.Key), At: a.At}
 	}
-	err := j.l.MarkSentThenSending(ctx, acc, parseKey(key), ledger.Claim{Run: j.run, MessageID: messageID, Sender: mailbox, At: at, RetryUnknown: j.retryUnknown})
+	return claimed(j.l.MarkSentThenSending(ctx, acc, parseKey(key), j.claim(messageID, mailbox, at)))
+}
+
+func (j *journal) claim(messageID, mailbox string, at time.Time) ledger.Claim {
+	return ledger.Claim{Run: j.run, MessageID: messageID, Sender: mailbox, At: at, RetryUnknown: j.retryUnknown}
+}
+
+// claimed is a claim's error as the engine reads it: a row that was not
+// pending is someone else's (another run has it), and the engine skips
+// the job.
+func claimed(err error) error {
 	if errors.Is(err, ledger.ErrNotPending) {
 		return fmt.Errorf("%w: %w", deliver.ErrNotPending, err)
 	}
